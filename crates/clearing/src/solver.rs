@@ -1,0 +1,836 @@
+//! Gauss-Seidel equilibration over exporters with an active arc set.
+//! See the crate documentation for the method and why it was chosen.
+
+use crate::error::ClearingError;
+use crate::market::Market;
+use crate::root::{Eval, REL_QTOL, solve_increasing};
+
+/// Equilibrium (or best effort, see [`Solution::converged`]) of one market.
+///
+/// All vectors are indexed like [`Market::nodes`] or [`Market::arcs`]. Every
+/// number is finite and non-negative. Goods balance by construction:
+/// `produced[j] = domestic[j] + sum of flow on arcs from j` and
+/// `consumed[i] = domestic[i] + sum of flow on arcs into i`, summed in arc
+/// index order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Solution {
+    /// Price received by producers in each node (USD/t). For a node that
+    /// produces nothing it is the marginal cost of its first tonne; for a
+    /// node without supply it is 0 and meaningless.
+    pub supply_price: Vec<f64>,
+    /// Price paid by buyers in each node; see the crate docs for the rule.
+    /// None when the node has neither a source nor a finite choke price.
+    pub local_price: Vec<Option<f64>>,
+    pub produced: Vec<f64>,
+    pub consumed: Vec<f64>,
+    /// Shipments from a node to itself.
+    pub domestic: Vec<f64>,
+    /// Tonnes per tick on each arc.
+    pub flow: Vec<f64>,
+    /// Landed price on each arc at the exporter's price (plus its export-cap
+    /// rent): `max(floor, (s + rent + t)(1 + tau))`. Reported for every arc;
+    /// for an exporter without supply it is computed at price 0.
+    pub landed: Vec<f64>,
+    /// Ad valorem tariff revenue per arc: `tau * (s + rent + t) * flow`.
+    pub tariff_paid: Vec<f64>,
+    /// Variable-levy revenue per arc: `max(0, floor - (s + rent + t)(1 + tau)) * flow`.
+    pub levy_paid: Vec<f64>,
+    /// Per node: the export-cap rent lambda (USD/t) that foreign buyers pay
+    /// on top of the supply price when the cap binds; 0 otherwise.
+    /// (Addition to the original API.)
+    pub export_rent: Vec<f64>,
+    /// Gauss-Seidel sweeps used (over all active-set rounds).
+    pub sweeps: u32,
+    pub converged: bool,
+    /// Largest flow change in the last sweep, relative to total consumption.
+    pub residual: f64,
+}
+
+impl Solution {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn fits(&self, n: usize, a: usize) -> bool {
+        self.supply_price.len() == n && self.domestic.len() == n && self.flow.len() == a
+    }
+}
+
+/// One foreign destination of the exporter being equilibrated, with
+/// everyone else's shipments to it frozen into `others`.
+#[derive(Clone, Copy, Debug)]
+struct Term {
+    arc: usize,
+    dest: usize,
+    others: f64,
+    t: f64,
+    m: f64,
+    floor: f64,
+    quota: f64,
+}
+
+/// One source of the importer being equilibrated: exporter `from` with its
+/// other sales frozen into `rest`; `room` is what the arc quota and the
+/// exporter's cap still allow on this arc.
+#[derive(Clone, Copy, Debug)]
+struct Src {
+    arc: usize,
+    from: usize,
+    rest: f64,
+    room: f64,
+    t: f64,
+    m: f64,
+    floor: f64,
+    /// Width of the ramp that smooths the jump at the floor price.
+    ramp: f64,
+}
+
+const DOMESTIC: usize = usize::MAX;
+
+/// Reusable solver. Holds only scratch memory: results never depend on
+/// what it solved before (warm starts come from the explicit `Solution`).
+#[derive(Clone, Debug)]
+pub struct Solver {
+    /// Sweeps stop when the largest flow change in a sweep is at most
+    /// `tolerance * total consumption`; the pricing pass uses the same
+    /// threshold to decide that an unused arc is profitable.
+    pub tolerance: f64,
+    /// Upper bound on Gauss-Seidel sweeps per solve (over all rounds).
+    pub max_sweeps: u32,
+    out_start: Vec<usize>,
+    out_arcs: Vec<usize>,
+    in_start: Vec<usize>,
+    in_arcs: Vec<usize>,
+    act_out_start: Vec<usize>,
+    act_out: Vec<usize>,
+    act_in_start: Vec<usize>,
+    act_in: Vec<usize>,
+    active: Vec<bool>,
+    stamp: Vec<usize>,
+    exports: Vec<f64>,
+    marginal: Vec<f64>,
+    terms: Vec<Term>,
+    srcs: Vec<Src>,
+}
+
+impl Default for Solver {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Solver {
+    pub fn new() -> Self {
+        Self {
+            tolerance: 1e-10,
+            max_sweeps: 10_000,
+            out_start: Vec::new(),
+            out_arcs: Vec::new(),
+            in_start: Vec::new(),
+            in_arcs: Vec::new(),
+            act_out_start: Vec::new(),
+            act_out: Vec::new(),
+            act_in_start: Vec::new(),
+            act_in: Vec::new(),
+            active: Vec::new(),
+            stamp: Vec::new(),
+            exports: Vec::new(),
+            marginal: Vec::new(),
+            terms: Vec::new(),
+            srcs: Vec::new(),
+        }
+    }
+
+    /// Solves `market`, warm-starting from `warm` if it has the same shape
+    /// (same numbers of nodes and arcs); otherwise from autarky.
+    pub fn solve(&mut self, market: &Market, warm: Option<&Solution>) -> Result<Solution, ClearingError> {
+        let mut out = match warm {
+            Some(w) => w.clone(),
+            None => Solution::default(),
+        };
+        self.solve_into(market, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`Self::solve`], but uses `warm_and_out` both as the warm start
+    /// (if it has the right shape) and as the output, reusing its
+    /// allocations. On error its contents are unspecified.
+    pub fn solve_into(&mut self, market: &Market, warm_and_out: &mut Solution) -> Result<(), ClearingError> {
+        validate(market)?;
+        self.build_topology(market)?;
+        let n = market.nodes.len();
+        let na = market.arcs.len();
+        let out = warm_and_out;
+        let warm = out.fits(n, na);
+        self.init_state(market, out, warm);
+
+        let tol = if self.tolerance.is_finite() && self.tolerance > 0.0 { self.tolerance } else { 1e-10 };
+        let mut sweeps = 0u32;
+        let mut converged = false;
+        let mut residual = 0.0;
+        'rounds: loop {
+            self.rebuild_active_lists();
+            loop {
+                if sweeps >= self.max_sweeps {
+                    break 'rounds;
+                }
+                let delta = self.sweep(market, out)?;
+                sweeps += 1;
+                let scale = total(&out.consumed);
+                residual = if scale > 0.0 { delta / scale } else if delta > 0.0 { f64::INFINITY } else { 0.0 };
+                if delta <= tol * scale {
+                    break;
+                }
+            }
+            self.recompute_balances(market, out);
+            if self.pricing(market, out, tol) == 0 {
+                converged = true;
+                break;
+            }
+        }
+        if !residual.is_finite() {
+            residual = f64::MAX;
+        }
+        out.sweeps = sweeps;
+        out.converged = converged;
+        out.residual = residual;
+        self.finish_solution(market, out);
+        Ok(())
+    }
+
+    fn build_topology(&mut self, market: &Market) -> Result<(), ClearingError> {
+        let n = market.nodes.len();
+        let na = market.arcs.len();
+        csr(n, market.arcs.iter().map(|a| a.from), &mut self.out_start, &mut self.out_arcs);
+        csr(n, market.arcs.iter().map(|a| a.to), &mut self.in_start, &mut self.in_arcs);
+        // Duplicate check: per exporter, stamp destinations with the last arc seen.
+        self.stamp.clear();
+        self.stamp.resize(n, usize::MAX);
+        for j in 0..n {
+            for k in self.out_start[j]..self.out_start[j + 1] {
+                let a = self.out_arcs[k];
+                let to = market.arcs[a].to;
+                let prev = self.stamp[to];
+                if prev != usize::MAX && market.arcs[prev].from == j {
+                    return Err(ClearingError::DuplicateArc { arc: a, first: prev });
+                }
+                self.stamp[to] = a;
+            }
+        }
+        self.active.clear();
+        self.active.resize(na, false);
+        Ok(())
+    }
+
+    fn init_state(&mut self, market: &Market, out: &mut Solution, warm: bool) {
+        let n = market.nodes.len();
+        let na = market.arcs.len();
+        if !warm {
+            out.supply_price.clear();
+            out.supply_price.resize(n, f64::NAN);
+            out.domestic.clear();
+            out.domestic.resize(n, 0.0);
+            out.flow.clear();
+            out.flow.resize(na, 0.0);
+            out.local_price.clear();
+        }
+        if out.export_rent.len() != n || !warm {
+            out.export_rent.clear();
+            out.export_rent.resize(n, 0.0);
+        }
+        if out.local_price.len() != n {
+            out.local_price.clear();
+            out.local_price.resize(n, None);
+        }
+        let sane = |x: f64| if x.is_finite() && x >= 0.0 { x } else { 0.0 };
+        for (j, node) in market.nodes.iter().enumerate() {
+            out.export_rent[j] = sane(out.export_rent[j]);
+            out.domestic[j] = sane(out.domestic[j]);
+            if node.supply.is_empty() || node.demand.is_empty() {
+                out.domestic[j] = 0.0;
+            }
+            let s = out.supply_price[j];
+            out.supply_price[j] = match node.supply.min_price() {
+                Some(lo) if s.is_finite() && s >= lo => s,
+                Some(lo) => lo,
+                None => 0.0,
+            };
+            out.local_price[j] = out.local_price[j].filter(|p| p.is_finite() && *p >= 0.0);
+        }
+        for (a, arc) in market.arcs.iter().enumerate() {
+            let exporter = &market.nodes[arc.from];
+            let mut x = out.flow[a];
+            if !(x.is_finite() && x > 0.0)
+                || exporter.supply.is_empty()
+                || exporter.export_cap == 0.0
+                || market.nodes[arc.to].demand.is_empty()
+            {
+                x = 0.0;
+            }
+            x = x.min(arc.quota);
+            out.flow[a] = x;
+            self.active[a] = x > 0.0;
+        }
+        self.recompute_balances(market, out);
+    }
+
+    /// Consumption, production and exports of every node, summed exactly in
+    /// index order; done between rounds so incremental updates never drift.
+    fn recompute_balances(&mut self, market: &Market, out: &mut Solution) {
+        let n = market.nodes.len();
+        out.consumed.clear();
+        out.consumed.resize(n, 0.0);
+        out.produced.clear();
+        out.produced.resize(n, 0.0);
+        self.exports.clear();
+        self.exports.resize(n, 0.0);
+        for i in 0..n {
+            let mut sum = out.domestic[i];
+            for k in self.in_start[i]..self.in_start[i + 1] {
+                sum += out.flow[self.in_arcs[k]];
+            }
+            out.consumed[i] = sum;
+            let mut ex = 0.0;
+            for k in self.out_start[i]..self.out_start[i + 1] {
+                ex += out.flow[self.out_arcs[k]];
+            }
+            self.exports[i] = ex;
+            out.produced[i] = out.domestic[i] + ex;
+        }
+    }
+
+    fn rebuild_active_lists(&mut self) {
+        let n = self.out_start.len() - 1;
+        self.act_out_start.clear();
+        self.act_out.clear();
+        self.act_out_start.push(0);
+        self.act_in_start.clear();
+        self.act_in.clear();
+        self.act_in_start.push(0);
+        for j in 0..n {
+            for k in self.out_start[j]..self.out_start[j + 1] {
+                let a = self.out_arcs[k];
+                if self.active[a] {
+                    self.act_out.push(a);
+                }
+            }
+            self.act_out_start.push(self.act_out.len());
+            for k in self.in_start[j]..self.in_start[j + 1] {
+                let a = self.in_arcs[k];
+                if self.active[a] {
+                    self.act_in.push(a);
+                }
+            }
+            self.act_in_start.push(self.act_in.len());
+        }
+    }
+
+    /// One Gauss-Seidel pass: every importer's block, then every exporter's
+    /// block, each in index order. Exporters go last so that supply prices
+    /// are consistent with production when the sweeps stop. Returns the
+    /// largest absolute flow change.
+    fn sweep(&mut self, market: &Market, out: &mut Solution) -> Result<f64, ClearingError> {
+        let mut delta = 0.0_f64;
+        for i in 0..market.nodes.len() {
+            if market.nodes[i].demand.is_empty() {
+                continue;
+            }
+            delta = delta.max(self.solve_importer(market, out, i)?);
+        }
+        for j in 0..market.nodes.len() {
+            if market.nodes[j].supply.is_empty() {
+                continue;
+            }
+            delta = delta.max(self.solve_exporter(market, out, j)?);
+        }
+        Ok(delta)
+    }
+
+    /// Exact best response of exporter `j` to everyone else's shipments:
+    /// one supply price that clears its output across all its destinations.
+    fn solve_exporter(&mut self, market: &Market, out: &mut Solution, j: usize) -> Result<f64, ClearingError> {
+        let node = &market.nodes[j];
+        let supply = &node.supply;
+        let cap = node.export_cap;
+        self.terms.clear();
+        if cap > 0.0 {
+            for k in self.act_out_start[j]..self.act_out_start[j + 1] {
+                let a = self.act_out[k];
+                let arc = &market.arcs[a];
+                self.terms.push(Term {
+                    arc: a,
+                    dest: arc.to,
+                    others: out.consumed[arc.to] - out.flow[a],
+                    t: arc.transport_cost,
+                    m: 1.0 + arc.ad_valorem,
+                    floor: arc.floor.unwrap_or(f64::NEG_INFINITY),
+                    quota: arc.quota,
+                });
+            }
+        }
+        let terms = &self.terms[..];
+        let home = if node.demand.is_empty() { None } else { Some((&node.demand, out.consumed[j] - out.domestic[j])) };
+        let domestic = |s: f64| -> (f64, f64) {
+            match home {
+                None => (0.0, 0.0),
+                Some((d, others)) => {
+                    let (q, dq) = d.quantity_and_slope(s);
+                    let x = q - others;
+                    if x > 0.0 { (x, dq) } else { (0.0, 0.0) }
+                }
+            }
+        };
+        let foreign = |v: f64| -> (f64, f64) {
+            let mut sum = 0.0;
+            let mut dsum = 0.0;
+            for t in terms {
+                let (x, dx) = ship(market, t, v);
+                sum += x;
+                dsum += dx;
+            }
+            (sum, dsum)
+        };
+        let excess = |s: f64| -> Eval {
+            let (q, dq) = supply.quantity_and_slope(s);
+            let (xd, dxd) = domestic(s);
+            let (xf, dxf) = foreign(s);
+            let x = xd + xf;
+            Eval { g: q - x, dg: dq + dxd + dxf, scale: q.max(x) }
+        };
+
+        let s_lo = supply.min_price().unwrap_or(0.0);
+        let s_prev = out.supply_price[j];
+        let at_lo = excess(s_lo);
+        let s_star = if at_lo.g >= 0.0 {
+            s_lo
+        } else {
+            let hint = supply.max_price().unwrap_or(s_lo);
+            root_above(&excess, s_lo, at_lo, s_prev, hint).ok_or(ClearingError::PriceOverflow { node: j })?
+        };
+
+        let mut s_dom = s_star;
+        let mut v = s_star;
+        if cap.is_finite() && !terms.is_empty() {
+            let f_star = foreign(s_star).0;
+            if f_star > cap {
+                // Two-level problem: the cap splits j's sales into a domestic
+                // market at s and a foreign one at s + lambda.
+                let dom_excess = |s: f64| -> Eval {
+                    let (q, dq) = supply.quantity_and_slope(s);
+                    let (xd, dxd) = domestic(s);
+                    Eval { g: q - xd - cap, dg: dq + dxd, scale: q.max(xd + cap) }
+                };
+                let lo_e = dom_excess(s_lo);
+                s_dom = if lo_e.g >= 0.0 {
+                    s_lo
+                } else {
+                    let hi_e = dom_excess(s_star);
+                    if hi_e.g < 0.0 {
+                        s_star
+                    } else {
+                        solve_increasing(dom_excess, s_lo, lo_e, s_star, hi_e, Some(s_prev))
+                    }
+                };
+                let cap_gap = |v: f64| -> Eval {
+                    let (xf, dxf) = foreign(v);
+                    Eval { g: cap - xf, dg: dxf, scale: cap.max(xf) }
+                };
+                let at_star = cap_gap(s_star);
+                let v_prev = s_prev + out.export_rent[j];
+                v = root_above(&cap_gap, s_star, at_star, v_prev, s_star)
+                    .ok_or(ClearingError::PriceOverflow { node: j })?;
+            }
+        }
+
+        // Write back flows at the solved prices and keep balances current.
+        let mut delta = 0.0_f64;
+        if home.is_some() {
+            let x = domestic(s_dom).0;
+            let old = out.domestic[j];
+            out.domestic[j] = x;
+            out.consumed[j] += x - old;
+            out.produced[j] += x - old;
+            delta = delta.max((x - old).abs());
+        }
+        for t in terms {
+            let x = ship(market, t, v).0;
+            let old = out.flow[t.arc];
+            out.flow[t.arc] = x;
+            out.consumed[t.dest] += x - old;
+            out.produced[j] += x - old;
+            self.exports[j] += x - old;
+            delta = delta.max((x - old).abs());
+        }
+        out.supply_price[j] = s_dom;
+        out.export_rent[j] = (v - s_dom).max(0.0);
+        Ok(delta)
+    }
+
+    /// Exact best response of importer `i` to everyone else's shipments:
+    /// one buyer price at which every source's landed supply clears its
+    /// demand. This block is what allocates an importer's purchases among
+    /// competing sources by landed price where its demand curve is flat
+    /// (exporter blocks cannot see a price difference there), and it
+    /// speeds up convergence when demand is inelastic relative to supply.
+    fn solve_importer(&mut self, market: &Market, out: &mut Solution, i: usize) -> Result<f64, ClearingError> {
+        let node = &market.nodes[i];
+        self.srcs.clear();
+        if !node.supply.is_empty() {
+            self.srcs.push(Src {
+                arc: DOMESTIC,
+                from: i,
+                rest: out.produced[i] - out.domestic[i],
+                room: f64::INFINITY,
+                t: 0.0,
+                m: 1.0,
+                floor: f64::NEG_INFINITY,
+                ramp: 0.0,
+            });
+        }
+        for k in self.act_in_start[i]..self.act_in_start[i + 1] {
+            let a = self.act_in[k];
+            let arc = &market.arcs[a];
+            let j = arc.from;
+            let x = out.flow[a];
+            let cap_room = market.nodes[j].export_cap - (self.exports[j] - x);
+            let floor = arc.floor.unwrap_or(f64::NEG_INFINITY);
+            self.srcs.push(Src {
+                arc: a,
+                from: j,
+                rest: out.produced[j] - x,
+                room: arc.quota.min(cap_room).max(0.0),
+                t: arc.transport_cost,
+                m: 1.0 + arc.ad_valorem,
+                floor,
+                ramp: if floor.is_finite() { crate::curve::STEP_WIDTH_REL * floor.max(1.0) } else { 0.0 },
+            });
+        }
+        if self.srcs.is_empty() {
+            return Ok(0.0);
+        }
+        let srcs = &self.srcs[..];
+        let demand = &node.demand;
+        let gap = |p: f64| -> Eval {
+            let mut sum = 0.0;
+            let mut dsum = 0.0;
+            for s in srcs {
+                let (x, dx) = offer(market, s, p);
+                sum += x;
+                dsum += dx;
+            }
+            let (d, dd) = demand.quantity_and_slope(p);
+            Eval { g: sum - d, dg: dsum + dd, scale: sum.max(d) }
+        };
+        let at_zero = gap(0.0);
+        let p = if at_zero.g >= 0.0 {
+            0.0
+        } else {
+            let guess = out.local_price[i].unwrap_or(f64::NAN);
+            let hint = demand.choke_price().unwrap_or(1.0);
+            root_above(&gap, 0.0, at_zero, guess, hint).ok_or(ClearingError::PriceOverflow { node: i })?
+        };
+        out.local_price[i] = Some(p);
+        let mut delta = 0.0_f64;
+        for s in srcs {
+            let x = offer(market, s, p).0;
+            let j = s.from;
+            let old;
+            if s.arc == DOMESTIC {
+                old = out.domestic[i];
+                out.domestic[i] = x;
+            } else {
+                old = out.flow[s.arc];
+                out.flow[s.arc] = x;
+                self.exports[j] += x - old;
+            }
+            out.produced[j] += x - old;
+            out.consumed[i] += x - old;
+            delta = delta.max((x - old).abs());
+        }
+        Ok(delta)
+    }
+
+    /// Marks every unused arc that would carry flow at current prices: either
+    /// the importer would buy more at its landed price, or it undercuts the
+    /// importer's marginal source (which matters where demand is flat).
+    /// Unused arcs that are not profitable are dropped so later sweeps skip
+    /// them. Returns how many arcs were added.
+    fn pricing(&mut self, market: &Market, out: &Solution, tol: f64) -> usize {
+        let n = market.nodes.len();
+        let qtol = tol * total(&out.consumed);
+        self.marginal.clear();
+        self.marginal.resize(n, f64::INFINITY);
+        for i in 0..n {
+            let node = &market.nodes[i];
+            let mut p = f64::INFINITY;
+            if !node.supply.is_empty() {
+                p = out.supply_price[i];
+            }
+            for k in self.in_start[i]..self.in_start[i + 1] {
+                let a = self.in_arcs[k];
+                let arc = &market.arcs[a];
+                if self.active[a] && out.flow[a] < arc.quota {
+                    p = p.min(arc.landed(out.supply_price[arc.from] + out.export_rent[arc.from]));
+                }
+            }
+            self.marginal[i] = p;
+        }
+        let ptol = 10.0 * tol.max(1e-12);
+        let mut added = 0;
+        for (a, arc) in market.arcs.iter().enumerate() {
+            let exporter = &market.nodes[arc.from];
+            let importer = &market.nodes[arc.to];
+            if exporter.supply.is_empty() || exporter.export_cap == 0.0 || arc.quota <= 0.0 || importer.demand.is_empty() {
+                self.active[a] = false;
+                continue;
+            }
+            let l = arc.landed(out.supply_price[arc.from] + out.export_rent[arc.from]);
+            let d = out.consumed[arc.to];
+            let mp = self.marginal[arc.to];
+            let profitable = importer.demand.quantity(l) > d + qtol || (d > qtol && l < mp - ptol * mp.max(1.0));
+            if self.active[a] {
+                if out.flow[a] == 0.0 && !profitable {
+                    self.active[a] = false;
+                }
+            } else if profitable {
+                self.active[a] = true;
+                added += 1;
+            }
+        }
+        added
+    }
+
+    fn finish_solution(&mut self, market: &Market, out: &mut Solution) {
+        let n = market.nodes.len();
+        let na = market.arcs.len();
+        self.recompute_balances(market, out);
+        // Rent of fully banned exporters (cap = 0): the smallest markup that
+        // makes every foreign arc unattractive. Importers with unbounded
+        // willingness to pay and zero consumption (isoelastic demand, no
+        // source) would need an infinite rent and are ignored.
+        for (j, node) in market.nodes.iter().enumerate() {
+            if node.supply.is_empty() {
+                out.supply_price[j] = 0.0;
+                out.export_rent[j] = 0.0;
+                continue;
+            }
+            if node.export_cap == 0.0 {
+                let s = out.supply_price[j];
+                let mut v = s;
+                for k in self.out_start[j]..self.out_start[j + 1] {
+                    let arc = &market.arcs[self.out_arcs[k]];
+                    let d = &market.nodes[arc.to].demand;
+                    if d.is_empty() || arc.quota <= 0.0 {
+                        continue;
+                    }
+                    let o = out.consumed[arc.to];
+                    if let Some(p) = d.inverse(o)
+                        && p > arc.floor.unwrap_or(f64::NEG_INFINITY)
+                    {
+                        v = v.max(p / (1.0 + arc.ad_valorem) - arc.transport_cost);
+                    }
+                }
+                out.export_rent[j] = (v - s).max(0.0);
+            }
+        }
+        out.landed.clear();
+        out.landed.resize(na, 0.0);
+        out.tariff_paid.clear();
+        out.tariff_paid.resize(na, 0.0);
+        out.levy_paid.clear();
+        out.levy_paid.resize(na, 0.0);
+        for (a, arc) in market.arcs.iter().enumerate() {
+            let fob = out.supply_price[arc.from] + out.export_rent[arc.from];
+            let cif = fob + arc.transport_cost;
+            let raw = cif * (1.0 + arc.ad_valorem);
+            let landed = arc.landed(fob);
+            let x = out.flow[a];
+            out.landed[a] = landed;
+            out.tariff_paid[a] = arc.ad_valorem * cif * x;
+            out.levy_paid[a] = (landed - raw).max(0.0) * x;
+        }
+        out.local_price.clear();
+        out.local_price.resize(n, None);
+        for i in 0..n {
+            out.local_price[i] = self.local_price(market, out, i);
+        }
+    }
+
+    fn local_price(&self, market: &Market, out: &Solution, i: usize) -> Option<f64> {
+        let node = &market.nodes[i];
+        let mut cheapest = f64::INFINITY;
+        let mut marginal_source_used = false;
+        if !node.supply.is_empty() {
+            cheapest = out.supply_price[i];
+            marginal_source_used = out.domestic[i] > 0.0;
+        }
+        for k in self.in_start[i]..self.in_start[i + 1] {
+            let a = self.in_arcs[k];
+            let arc = &market.arcs[a];
+            let exporter = &market.nodes[arc.from];
+            if exporter.supply.is_empty() || exporter.export_cap == 0.0 || arc.quota <= 0.0 {
+                continue;
+            }
+            let x = out.flow[a];
+            if x < arc.quota {
+                cheapest = cheapest.min(out.landed[a]);
+                marginal_source_used |= x > 0.0;
+            }
+        }
+        let d = out.consumed[i];
+        if marginal_source_used {
+            Some(cheapest)
+        } else if d > 0.0 {
+            // Only quota-bound sources: the buyers' willingness to pay sets
+            // the price (the quota rent is the gap to the landed price).
+            let dq = d.min(node.demand.max_quantity());
+            let p = node.demand.inverse(dq).unwrap_or(cheapest);
+            Some(p.min(cheapest))
+        } else if cheapest.is_finite() {
+            Some(cheapest)
+        } else {
+            node.demand.choke_price()
+        }
+    }
+}
+
+/// What source `s` offers the importer at buyer price `p`, and d/dp of it.
+#[inline]
+fn offer(market: &Market, s: &Src, p: f64) -> (f64, f64) {
+    // Below the floor nothing can land; a ramp of relative width 1e-9 keeps
+    // the offer continuous so the root finder never has to split a jump.
+    let (w, dw) = if p >= s.floor {
+        (1.0, 0.0)
+    } else if p <= s.floor - s.ramp {
+        return (0.0, 0.0);
+    } else {
+        ((p - (s.floor - s.ramp)) / s.ramp, 1.0 / s.ramp)
+    };
+    let v = p / s.m - s.t;
+    let (q, dq) = market.nodes[s.from].supply.quantity_and_slope(v);
+    let y = q - s.rest;
+    if y <= 0.0 {
+        (0.0, 0.0)
+    } else if y >= s.room {
+        (s.room * w, s.room * dw)
+    } else {
+        (y * w, dq / s.m * w + y * dw)
+    }
+}
+
+/// Flow on one arc when the exporter's FOB price is `v`, and |d flow / dv|.
+#[inline]
+fn ship(market: &Market, t: &Term, v: f64) -> (f64, f64) {
+    let raw = (v + t.t) * t.m;
+    let (landed, dl) = if raw >= t.floor { (raw, t.m) } else { (t.floor, 0.0) };
+    let (q, dq) = market.nodes[t.dest].demand.quantity_and_slope(landed);
+    let x = q - t.others;
+    if x <= 0.0 {
+        (0.0, 0.0)
+    } else if x >= t.quota {
+        (t.quota, 0.0)
+    } else {
+        (x, dq * dl)
+    }
+}
+
+/// Root of a non-decreasing `f` above `lo` (where f < 0): brackets it using
+/// the warm guess and a hint, widening geometrically if needed. None if the
+/// root lies beyond the range of f64.
+fn root_above(f: &impl Fn(f64) -> Eval, lo: f64, f_lo: Eval, guess: f64, hint: f64) -> Option<f64> {
+    let mut a = lo;
+    let mut fa = f_lo;
+    if guess.is_finite() && guess > a {
+        let e = f(guess);
+        if e.g.abs() <= REL_QTOL * e.scale {
+            return Some(guess);
+        }
+        if e.g >= 0.0 {
+            return Some(solve_increasing(f, a, fa, guess, e, None));
+        }
+        a = guess;
+        fa = e;
+    }
+    let mut b = if hint > a { hint } else { a + a.abs().max(1.0) };
+    let mut step = (b - a).max(a.abs() * 1e-3).max(1e-9);
+    for _ in 0..4000 {
+        let e = f(b);
+        if e.g >= 0.0 {
+            return Some(solve_increasing(f, a, fa, b, e, None));
+        }
+        a = b;
+        fa = e;
+        step *= 2.0;
+        b = a + step;
+        if !b.is_finite() || b > 1e300 {
+            return None;
+        }
+    }
+    None
+}
+
+fn csr(n: usize, keys: impl Iterator<Item = usize> + Clone, start: &mut Vec<usize>, items: &mut Vec<usize>) {
+    start.clear();
+    start.resize(n + 1, 0);
+    let mut count = 0;
+    for k in keys.clone() {
+        start[k + 1] += 1;
+        count += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    items.clear();
+    items.resize(count, 0);
+    let mut fill = start.clone();
+    for (idx, k) in keys.enumerate() {
+        items[fill[k]] = idx;
+        fill[k] += 1;
+    }
+}
+
+fn total(v: &[f64]) -> f64 {
+    v.iter().sum()
+}
+
+fn validate(market: &Market) -> Result<(), ClearingError> {
+    let n = market.nodes.len();
+    for (node_idx, node) in market.nodes.iter().enumerate() {
+        if let Some(reason) = node.supply.issue() {
+            return Err(ClearingError::InvalidSupply { node: node_idx, reason });
+        }
+        if let Some(reason) = node.demand.issue() {
+            return Err(ClearingError::InvalidDemand { node: node_idx, reason });
+        }
+        if node.supply.is_dirty() || node.demand.is_dirty() {
+            return Err(ClearingError::UnfinishedCurve { node: node_idx });
+        }
+        if node.export_cap.is_nan() || node.export_cap < 0.0 {
+            return Err(ClearingError::InvalidExportCap { node: node_idx });
+        }
+    }
+    for (arc_idx, a) in market.arcs.iter().enumerate() {
+        let bad = |reason| Err(ClearingError::InvalidArc { arc: arc_idx, reason });
+        if a.from >= n || a.to >= n {
+            return bad("endpoint out of range");
+        }
+        if a.from == a.to {
+            return bad("arc from a node to itself (the domestic arc is implicit)");
+        }
+        if !(a.transport_cost.is_finite() && a.transport_cost >= 0.0) {
+            return bad("transport cost must be finite and >= 0");
+        }
+        if !(a.ad_valorem.is_finite() && a.ad_valorem >= 0.0) {
+            return bad("ad valorem rate must be finite and >= 0");
+        }
+        if let Some(f) = a.floor
+            && !(f.is_finite() && f >= 0.0)
+        {
+            return bad("price floor must be finite and >= 0");
+        }
+        if a.quota.is_nan() || a.quota < 0.0 {
+            return bad("quota must be >= 0 (infinity for none)");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! `chokepoint run`: load, step, write tables as we go, summarise.
+
+use std::sync::Arc;
+
+use chokepoint_engine::Simulation;
+use chokepoint_tables::CsvTables;
+
+use crate::summary::Summary;
+use crate::{Failure, RunArgs};
+
+pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
+    let world = Arc::new(
+        chokepoint_world::load(&args.world).map_err(|e| Failure::BadInput(e.to_string()))?,
+    );
+    let mut tables = CsvTables::create(&args.out).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let mut sim = Simulation::new(world.clone(), args.seed);
+    let mut summary = Summary::new(&world);
+    tracing::info!(world = %world.name, ticks = args.ticks, seed = args.seed, out = %args.out.display(), "run starting");
+    let started = std::time::Instant::now();
+    for _ in 0..args.ticks {
+        let record = match sim.step() {
+            Ok(r) => r,
+            Err(e) => {
+                // Keep everything written so far: flush before reporting.
+                let _ = tables.flush();
+                return Err(Failure::Run(format!(
+                    "{e}\n  the tables up to the previous tick are in {}",
+                    args.out.display()
+                )));
+            }
+        };
+        tables
+            .write_tick(&world, record)
+            .map_err(|e| Failure::Run(e.to_string()))?;
+        summary.add(&world, record);
+    }
+    tables.flush().map_err(|e| Failure::Run(e.to_string()))?;
+    let elapsed = started.elapsed();
+    if !quiet {
+        print!("{}", summary.render(&world, args.ticks, elapsed));
+        println!("tables written to {}", args.out.display());
+    }
+    Ok(())
+}

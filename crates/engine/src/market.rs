@@ -1,0 +1,573 @@
+//! Markets that clear: every tick, each commodity's stages are cleared upstream first,
+//! each as a spatial price equilibrium over all nations.
+//!
+//! The economics, per market m (one commodity at one stage) and nation n:
+//! - Supply is the sum of the nation's firms. A firm's marginal cost rises linearly from
+//!   `mc_at_zero` to `mc_at_capacity`, plus the value of the inputs it uses at this
+//!   tick's input prices in its nation (the upstream market has just cleared). Output is
+//!   limited by capacity and by the inputs actually held: `q <= min(K, stock_k / r_k)`.
+//!   Unsold output from earlier (stocks) is offered at the firm's lowest marginal cost.
+//! - Demand is end-use demand (linear or isoelastic through the reference point) plus
+//!   derived demand from downstream firms: a firm expecting output price P (its nation's
+//!   price of last tick) buys inputs for the output q that equates
+//!   `mc(q) + sum_k r_k p_k = P`, net of the inputs it already holds.
+//! - Trade moves goods on open arcs at landed price `(s_j + t_ji)(1 + tariff_ij)`;
+//!   licences close arcs (ban, or a licence not yet granted) or cap them (quota).
+//!   [`chokepoint_clearing`] solves for the equilibrium prices and flows.
+//!
+//! Shortage is measured against last tick's price: what each consumer would have bought
+//! at the price it knew, minus what it obtained. A ban shows up as a shortage in the
+//! tick it bites and as a higher price afterwards.
+
+use bevy_ecs::prelude::*;
+use chokepoint_clearing as clearing;
+use chokepoint_world::{DemandForm, MarketId, NationId};
+
+use crate::EngineError;
+use crate::components::*;
+use crate::resources::*;
+
+/// Per-market state carried from tick to tick.
+#[derive(Component, Debug, Clone)]
+pub struct MarketState {
+    pub prices: MarketPrices,
+    /// Last solution and its arcs, to warm-start the next tick's solve.
+    warm: Option<clearing::Solution>,
+    warm_arcs: Vec<(usize, usize)>,
+}
+
+impl MarketState {
+    pub fn new(nations: usize, reference_price: f64) -> Self {
+        MarketState {
+            prices: MarketPrices {
+                local: vec![None; nations],
+                supply: vec![reference_price; nations],
+                previous: vec![reference_price; nations],
+                expected: vec![reference_price; nations],
+            },
+            warm: None,
+            warm_arcs: Vec::new(),
+        }
+    }
+}
+
+/// Trade cost per commodity, `cost[commodity][from * nations + to]`, resolved once.
+#[derive(Resource, Debug, Clone)]
+pub struct TradeCostTable(pub Vec<Vec<f64>>);
+
+/// Buffers reused across ticks so clearing does not allocate in steady state.
+#[derive(Resource)]
+pub struct ClearingScratch {
+    solver: clearing::Solver,
+    market: clearing::Market,
+    /// Price per market and nation as known now: this tick's where cleared, else last.
+    price_now: Vec<Vec<f64>>,
+    /// Firms' expected price per market and nation, for planning.
+    expected: Vec<Vec<f64>>,
+    /// Derived-demand ramps of the current market's users: (lo, hi, q_max).
+    user_ramps: Vec<(f64, f64, f64)>,
+    firm_share: Vec<(f64, f64)>,
+}
+
+impl ClearingScratch {
+    pub fn new(nations: usize, markets: usize) -> Self {
+        let nodes = (0..nations)
+            .map(|_| clearing::Node {
+                supply: clearing::SupplyCurve::new(),
+                demand: clearing::DemandCurve::new(),
+                export_cap: f64::INFINITY,
+            })
+            .collect();
+        ClearingScratch {
+            solver: clearing::Solver::new(),
+            market: clearing::Market {
+                nodes,
+                arcs: Vec::new(),
+            },
+            price_now: vec![vec![0.0; nations]; markets],
+            expected: vec![vec![0.0; nations]; markets],
+            user_ramps: Vec::new(),
+            firm_share: Vec::new(),
+        }
+    }
+}
+
+/// Supply of a ramp from `lo` to `hi` (a step when they meet) at price `p`.
+fn ramp_up(p: f64, lo: f64, hi: f64, q: f64) -> f64 {
+    let width = (hi - lo).max(1e-9 * lo.abs().max(1.0));
+    q * ((p - lo) / width).clamp(0.0, 1.0)
+}
+
+/// Demand of a ramp falling from `q` at `lo` to 0 at `hi`.
+fn ramp_down(p: f64, lo: f64, hi: f64, q: f64) -> f64 {
+    let width = (hi - lo).max(1e-9 * hi.abs().max(1.0));
+    q * ((hi - p) / width).clamp(0.0, 1.0)
+}
+
+fn end_use_quantity(d: &EndUseState, p: f64) -> f64 {
+    let q0 = d.def.reference_quantity_t_per_tick * d.factor;
+    let (p0, e) = (d.def.reference_price_usd_per_t, d.def.elasticity);
+    match d.def.form {
+        DemandForm::Linear => (q0 * (1.0 + e) - e * q0 / p0 * p).max(0.0),
+        DemandForm::Isoelastic => q0 * (p.max(p0 * 1e-6) / p0).powf(-e),
+    }
+}
+
+/// Clear every market of the tick, upstream stages first.
+#[allow(clippy::too_many_arguments)]
+pub fn clear_markets(
+    def: Res<WorldDef>,
+    clock: Res<Clock>,
+    policies: Res<Policies>,
+    index: Res<Index>,
+    costs: Res<TradeCostTable>,
+    mut scratch: ResMut<ClearingScratch>,
+    mut record: ResMut<TickRecord>,
+    mut fault: ResMut<Fault>,
+    mut markets: Query<&mut MarketState>,
+    mut firms: Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
+    mut nations: Query<(&mut EndUse, &mut Treasury)>,
+) {
+    if fault.0.is_some() {
+        return;
+    }
+    let world = &def.0;
+    let scratch = &mut *scratch;
+    for (m, &e) in index.markets.iter().enumerate() {
+        let state = markets.get(e).expect("market entity");
+        scratch.price_now[m].copy_from_slice(&state.prices.previous);
+        scratch.expected[m].copy_from_slice(&state.prices.expected);
+    }
+    for &e in &index.firms {
+        let (_, _, _, mut t) = firms.get_mut(e).expect("firm entity");
+        *t = FirmTick::default();
+    }
+    for m in 0..world.markets.len() {
+        let mid = MarketId(m as u32);
+        if let Err(err) = clear_one(
+            world,
+            clock.tick,
+            mid,
+            &policies,
+            &index,
+            &costs,
+            scratch,
+            &mut record,
+            &mut markets,
+            &mut firms,
+            &mut nations,
+        ) {
+            fault.0 = Some(err);
+            return;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn clear_one(
+    world: &chokepoint_world::World,
+    tick: u64,
+    mid: MarketId,
+    policies: &Policies,
+    index: &Index,
+    costs: &TradeCostTable,
+    scratch: &mut ClearingScratch,
+    record: &mut TickRecord,
+    markets: &mut Query<&mut MarketState>,
+    firms: &mut Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
+    nations: &mut Query<(&mut EndUse, &mut Treasury)>,
+) -> Result<(), EngineError> {
+    let m = mid.index();
+    let mdef = &world.markets[m];
+    let n_nations = world.nations.len();
+    let commodity = mdef.commodity.index();
+    let ClearingScratch {
+        solver,
+        market,
+        price_now,
+        expected,
+        user_ramps,
+        firm_share,
+    } = scratch;
+
+    for node in market.nodes.iter_mut() {
+        node.supply.clear();
+        node.demand.clear();
+        node.export_cap = f64::INFINITY;
+    }
+
+    // Supply: this market's firms.
+    for &f in &index.firms_by_market[m] {
+        let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
+        let n = firm.nation.index();
+        let input_cost: f64 = mdef
+            .inputs
+            .iter()
+            .map(|&(im, r)| r * price_now[im.index()][n])
+            .sum();
+        let cap = plant.capacity_t_per_tick;
+        let cap_eff = mdef
+            .inputs
+            .iter()
+            .enumerate()
+            .fold(cap, |c, (k, &(_, r))| c.min(stocks.inputs_t[k] / r));
+        let node = &mut market.nodes[n];
+        if cap_eff > 0.0 {
+            let mc_top = plant.mc_at_zero_usd_per_t
+                + (plant.mc_at_capacity_usd_per_t - plant.mc_at_zero_usd_per_t) * cap_eff / cap;
+            node.supply.add_ramp(
+                plant.mc_at_zero_usd_per_t + input_cost,
+                mc_top + input_cost,
+                cap_eff,
+            );
+        }
+        if stocks.output_t > 0.0 {
+            node.supply.add_ramp(
+                plant.mc_at_zero_usd_per_t,
+                plant.mc_at_zero_usd_per_t,
+                stocks.output_t,
+            );
+        }
+    }
+
+    // Demand: end uses, then downstream firms' derived demand for this input.
+    for &(n, k) in &index.end_uses_by_market[m] {
+        let (end_use, _) = nations
+            .get(index.nations[n.index()])
+            .expect("nation entity");
+        let d = &end_use.demands[k];
+        let q0 = d.def.reference_quantity_t_per_tick * d.factor;
+        let (p0, e) = (d.def.reference_price_usd_per_t, d.def.elasticity);
+        let demand = &mut market.nodes[n.index()].demand;
+        match d.def.form {
+            DemandForm::Linear => demand.add_linear(q0 * (1.0 + e), e * q0 / p0),
+            DemandForm::Isoelastic => demand.add_isoelastic(q0, p0, e),
+        }
+    }
+    user_ramps.clear();
+    for &(g, slot, r) in &index.users_by_market[m] {
+        let (firm, plant, stocks, _) = firms.get(index.firms[g.index()]).expect("firm entity");
+        let n = firm.nation.index();
+        let gdef = &world.markets[firm.market.index()];
+        let expected_output_price = expected[firm.market.index()][n];
+        let other_inputs: f64 = gdef
+            .inputs
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != slot)
+            .map(|(_, &(im, rk))| rk * price_now[im.index()][n])
+            .sum();
+        let margin = expected_output_price - other_inputs;
+        let (hi, lo) = (
+            (margin - plant.mc_at_zero_usd_per_t) / r,
+            (margin - plant.mc_at_capacity_usd_per_t) / r,
+        );
+        let full = r * plant.capacity_t_per_tick;
+        let held = stocks.inputs_t[slot];
+        let ramp = if hi > 0.0 && full > held && full > 0.0 {
+            let lo = lo + (held / full) * (hi - lo);
+            (lo, hi, full - held)
+        } else {
+            (0.0, 0.0, 0.0)
+        };
+        if ramp.2 > 0.0 {
+            market.nodes[n].demand.add_ramp(ramp.0, ramp.1, ramp.2);
+        }
+        user_ramps.push(ramp);
+    }
+    for node in market.nodes.iter_mut() {
+        node.supply.finish();
+        node.demand.finish();
+    }
+
+    // Open arcs from every nation that supplies to every nation that demands.
+    market.arcs.clear();
+    let cost = &costs.0[commodity];
+    for j in 0..n_nations {
+        if market.nodes[j].supply.is_empty() {
+            continue;
+        }
+        for i in 0..n_nations {
+            if i == j || market.nodes[i].demand.is_empty() {
+                continue;
+            }
+            let (nj, ni) = (NationId(j as u32), NationId(i as u32));
+            if let ArcStatus::Open { quota_t } = policies.arc_status(mid, nj, ni, tick) {
+                market.arcs.push(clearing::Arc {
+                    from: j,
+                    to: i,
+                    transport_cost: cost[j * n_nations + i],
+                    ad_valorem: policies.tariff(mid, ni, nj),
+                    floor: None,
+                    quota: quota_t,
+                });
+            }
+        }
+    }
+
+    // Warm start from last tick, remapped onto this tick's arcs.
+    let mut state = markets.get_mut(index.markets[m]).expect("market entity");
+    let warm = state.warm.take().map(|mut w| {
+        let same = state.warm_arcs.len() == market.arcs.len()
+            && state
+                .warm_arcs
+                .iter()
+                .zip(&market.arcs)
+                .all(|(&(f, t), a)| f == a.from && t == a.to);
+        if !same {
+            let mut flow = vec![0.0; market.arcs.len()];
+            for (k, a) in market.arcs.iter().enumerate() {
+                if let Ok(old) = state.warm_arcs.binary_search(&(a.from, a.to)) {
+                    flow[k] = w.flow[old];
+                }
+            }
+            w.landed = vec![0.0; flow.len()];
+            w.tariff_paid = vec![0.0; flow.len()];
+            w.levy_paid = vec![0.0; flow.len()];
+            w.flow = flow;
+        }
+        w
+    });
+    let sol = solver
+        .solve(market, warm.as_ref())
+        .map_err(|source| EngineError::Clearing {
+            tick,
+            market: world.market_name(mid),
+            message: source.to_string(),
+        })?;
+    record.clearing.push(ClearingRow {
+        market: mid,
+        sweeps: sol.sweeps,
+        converged: sol.converged,
+        residual: sol.residual,
+    });
+    if !sol.converged {
+        tracing::warn!(tick, market = %world.market_name(mid), residual = sol.residual, sweeps = sol.sweeps, "market did not fully converge");
+    }
+
+    // Prices.
+    let previous = state.prices.previous.clone();
+    state.prices.local.copy_from_slice(&sol.local_price);
+    state.prices.supply.copy_from_slice(&sol.supply_price);
+    for (n, p) in sol.local_price.iter().enumerate() {
+        if let Some(p) = *p {
+            price_now[m][n] = p;
+            state.prices.previous[n] = p;
+            state.prices.expected[n] += world.expectation_weight * (p - state.prices.expected[n]);
+            record.prices.push(PriceRow {
+                market: mid,
+                nation: NationId(n as u32),
+                price_usd_per_t: p,
+            });
+        }
+    }
+
+    // Flows: domestic first, then trade, in arc order.
+    for n in 0..n_nations {
+        if sol.domestic[n] > 0.0 {
+            record.flows.push(FlowRow {
+                market: mid,
+                from: NationId(n as u32),
+                to: NationId(n as u32),
+                quantity_t: sol.domestic[n],
+                landed_usd_per_t: sol.supply_price[n],
+                value_usd: sol.domestic[n] * sol.supply_price[n],
+                tariff_usd: 0.0,
+                levy_usd: 0.0,
+            });
+        }
+    }
+    for (k, a) in market.arcs.iter().enumerate() {
+        if sol.flow[k] > 0.0 {
+            record.flows.push(FlowRow {
+                market: mid,
+                from: NationId(a.from as u32),
+                to: NationId(a.to as u32),
+                quantity_t: sol.flow[k],
+                landed_usd_per_t: sol.landed[k],
+                value_usd: sol.flow[k] * (sol.supply_price[a.from] + a.transport_cost),
+                tariff_usd: sol.tariff_paid[k],
+                levy_usd: sol.levy_paid[k],
+            });
+            let (_, mut treasury) = nations.get_mut(index.nations[a.to]).expect("nation entity");
+            treasury.revenue_usd += sol.tariff_paid[k] + sol.levy_paid[k];
+        }
+    }
+
+    // Who produced what: each nation's output shared among its firms by their curves.
+    let firms_here = &index.firms_by_market[m];
+    firm_share.clear();
+    for &f in firms_here {
+        let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
+        let n = firm.nation.index();
+        let s = sol.supply_price[n];
+        let input_cost: f64 = mdef
+            .inputs
+            .iter()
+            .map(|&(im, r)| r * price_now[im.index()][n])
+            .sum();
+        let cap = plant.capacity_t_per_tick;
+        let cap_eff = mdef
+            .inputs
+            .iter()
+            .enumerate()
+            .fold(cap, |c, (k, &(_, r))| c.min(stocks.inputs_t[k] / r));
+        let made = if cap_eff > 0.0 {
+            let mc_top = plant.mc_at_zero_usd_per_t
+                + (plant.mc_at_capacity_usd_per_t - plant.mc_at_zero_usd_per_t) * cap_eff / cap;
+            ramp_up(
+                s,
+                plant.mc_at_zero_usd_per_t + input_cost,
+                mc_top + input_cost,
+                cap_eff,
+            )
+        } else {
+            0.0
+        };
+        let from_stock = ramp_up(
+            s,
+            plant.mc_at_zero_usd_per_t,
+            plant.mc_at_zero_usd_per_t,
+            stocks.output_t,
+        );
+        firm_share.push((made, from_stock));
+    }
+    let mut node_total = vec![0.0; n_nations];
+    for (k, &f) in firms_here.iter().enumerate() {
+        let n = firms
+            .get(index.firms[f.index()])
+            .expect("firm entity")
+            .0
+            .nation
+            .index();
+        node_total[n] += firm_share[k].0 + firm_share[k].1;
+    }
+    for (k, &f) in firms_here.iter().enumerate() {
+        let (firm, plant, mut stocks, mut t) =
+            firms.get_mut(index.firms[f.index()]).expect("firm entity");
+        let n = firm.nation.index();
+        let scale = if node_total[n] > 0.0 {
+            sol.produced[n] / node_total[n]
+        } else {
+            0.0
+        };
+        let (made, from_stock) = (
+            firm_share[k].0 * scale,
+            (firm_share[k].1 * scale).min(stocks.output_t),
+        );
+        stocks.output_t -= from_stock;
+        for (slot, &(_, r)) in mdef.inputs.iter().enumerate() {
+            stocks.inputs_t[slot] = (stocks.inputs_t[slot] - r * made).max(0.0);
+        }
+        let cap = plant.capacity_t_per_tick;
+        t.input_limited_capacity_t = mdef
+            .inputs
+            .iter()
+            .enumerate()
+            .fold(cap, |c, (slot, &(_, r))| {
+                c.min((stocks.inputs_t[slot] + r * made) / r)
+            });
+        t.produced_t = made;
+        t.sold_from_stock_t = from_stock;
+        t.revenue_usd = (made + from_stock) * sol.supply_price[n];
+        record.production.push(ProductionRow {
+            firm: f,
+            market: mid,
+            nation: firm.nation,
+            capacity_t: cap,
+            input_limited_capacity_t: t.input_limited_capacity_t,
+            produced_t: made,
+            sold_from_stock_t: from_stock,
+        });
+    }
+
+    // Who consumed what: each nation's purchases shared among its consumers.
+    let wanted_at = |p: f64, n: usize, nations: &Query<(&mut EndUse, &mut Treasury)>| -> f64 {
+        let mut q = 0.0;
+        for &(nn, k) in &index.end_uses_by_market[m] {
+            if nn.index() == n {
+                q += end_use_quantity(
+                    &nations.get(index.nations[n]).expect("nation").0.demands[k],
+                    p,
+                );
+            }
+        }
+        for (u, &(g, _, _)) in index.users_by_market[m].iter().enumerate() {
+            let (lo, hi, q_max) = user_ramps[u];
+            if q_max > 0.0
+                && firms
+                    .get(index.firms[g.index()])
+                    .expect("firm")
+                    .0
+                    .nation
+                    .index()
+                    == n
+            {
+                q += ramp_down(p, lo, hi, q_max);
+            }
+        }
+        q
+    };
+    let mut totals = vec![0.0; n_nations];
+    for (n, total) in totals.iter_mut().enumerate() {
+        if sol.consumed[n] > 0.0 {
+            *total = wanted_at(sol.local_price[n].unwrap_or(previous[n]), n, nations);
+        }
+    }
+    for &(n, k) in &index.end_uses_by_market[m] {
+        let ni = n.index();
+        let p = sol.local_price[ni].unwrap_or(previous[ni]);
+        let (mut end_use, _) = nations.get_mut(index.nations[ni]).expect("nation entity");
+        let d = &mut end_use.demands[k];
+        let obtained = if totals[ni] > 0.0 {
+            end_use_quantity(d, p) * sol.consumed[ni] / totals[ni]
+        } else {
+            0.0
+        };
+        d.consumed_t = obtained;
+        let wanted = end_use_quantity(d, previous[ni]);
+        record.consumption.push(ConsumptionRow {
+            market: mid,
+            nation: n,
+            consumer: Consumer::EndUse {
+                nation: n,
+                index: k,
+            },
+            wanted_t: wanted,
+            obtained_t: obtained,
+        });
+    }
+    for (u, &(g, slot, _)) in index.users_by_market[m].iter().enumerate() {
+        let (lo, hi, q_max) = user_ramps[u];
+        let (firm, _, mut stocks, _) = firms.get_mut(index.firms[g.index()]).expect("firm entity");
+        let ni = firm.nation.index();
+        let p = sol.local_price[ni].unwrap_or(previous[ni]);
+        let obtained = if totals[ni] > 0.0 && q_max > 0.0 {
+            ramp_down(p, lo, hi, q_max) * sol.consumed[ni] / totals[ni]
+        } else {
+            0.0
+        };
+        stocks.inputs_t[slot] += obtained;
+        let wanted = if q_max > 0.0 {
+            ramp_down(previous[ni], lo, hi, q_max)
+        } else {
+            0.0
+        };
+        if wanted > 0.0 || obtained > 0.0 {
+            record.consumption.push(ConsumptionRow {
+                market: mid,
+                nation: firm.nation,
+                consumer: Consumer::Firm(g),
+                wanted_t: wanted,
+                obtained_t: obtained,
+            });
+        }
+    }
+
+    state.warm_arcs.clear();
+    state
+        .warm_arcs
+        .extend(market.arcs.iter().map(|a| (a.from, a.to)));
+    state.warm = Some(sol);
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! Resources: the state of the run that is not owned by one entity.
+//!
+//! The world definition is shared read-only; policies are the mutable state that
+//! strategies and the timeline change; the tick record is what one tick produced, to
+//! be taken by whoever writes outputs (the engine writes no files).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use chokepoint_world::{FirmId, Licence, MarketId, NationId};
+use rand::SeedableRng;
+use rand::rngs::ChaCha8Rng;
+
+use crate::components::StableId;
+
+/// The checked world this run was built from.
+#[derive(Resource, Clone)]
+pub struct WorldDef(pub Arc<chokepoint_world::World>);
+
+/// The tick being run (0-based). One tick is `1 / ticks_per_year` of a year.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct Clock {
+    pub tick: u64,
+}
+
+/// Entities by id, in id order: the deterministic iteration order of every system.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Index {
+    pub nations: Vec<Entity>,
+    pub firms: Vec<Entity>,
+    pub markets: Vec<Entity>,
+    /// Firms of each market, in firm-id order.
+    pub firms_by_market: Vec<Vec<FirmId>>,
+    /// Firms that use each market as an input: (firm, input slot, tonnes per tonne).
+    pub users_by_market: Vec<Vec<(FirmId, usize, f64)>>,
+    /// End uses in each market: (nation, index in its `EndUse`).
+    pub end_uses_by_market: Vec<Vec<(NationId, usize)>>,
+}
+
+/// Seeded random streams. Every consumer of randomness asks for its own stream by
+/// (stable id, purpose): the values it gets do not depend on who else drew what, so
+/// agent order and thread count cannot change results.
+#[derive(Resource, Debug, Clone, Copy)]
+pub struct RngStreams {
+    pub seed: u64,
+}
+
+impl RngStreams {
+    pub fn stream(&self, id: StableId, purpose: &str) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(StableId::of(purpose, &id.0.to_string()).0);
+        rng
+    }
+}
+
+/// An export licence in force on one exporter-destination-market cell.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LicenceState {
+    pub licence: Licence,
+    /// First tick goods may move under a `Licensed` regime: the tick it was imposed
+    /// plus its delay. Regimes in the world file's initial policies are already in
+    /// force, so their licences have come through (0).
+    pub opens_at_tick: u64,
+}
+
+/// Whether goods can move on an arc this tick, and how many.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ArcStatus {
+    Closed,
+    Open { quota_t: f64 },
+}
+
+/// Trade policies in force: ad valorem tariffs and export licences.
+#[derive(Resource, Debug, Clone)]
+pub struct Policies {
+    nations: usize,
+    /// `tariff[market][importer * nations + exporter]`, a fraction of the CIF value.
+    tariff: Vec<Vec<f64>>,
+    licences: BTreeMap<(MarketId, NationId, NationId), LicenceState>,
+}
+
+impl Policies {
+    pub fn new(nations: usize, markets: usize) -> Self {
+        Policies {
+            nations,
+            tariff: vec![vec![0.0; nations * nations]; markets],
+            licences: BTreeMap::new(),
+        }
+    }
+
+    pub fn tariff(&self, market: MarketId, importer: NationId, exporter: NationId) -> f64 {
+        self.tariff[market.index()][importer.index() * self.nations + exporter.index()]
+    }
+
+    pub fn set_tariff(
+        &mut self,
+        market: MarketId,
+        importer: NationId,
+        exporter: NationId,
+        rate: f64,
+    ) {
+        if importer != exporter {
+            self.tariff[market.index()][importer.index() * self.nations + exporter.index()] = rate;
+        }
+    }
+
+    pub fn licence(
+        &self,
+        market: MarketId,
+        exporter: NationId,
+        destination: NationId,
+    ) -> Option<&LicenceState> {
+        self.licences.get(&(market, exporter, destination))
+    }
+
+    /// Set a licence regime imposed at `tick` (`None`: in force since before the run).
+    /// Re-imposing the same regime changes nothing, so a licence requirement that is
+    /// merely repeated does not restart its delay.
+    pub fn set_licence(
+        &mut self,
+        market: MarketId,
+        exporter: NationId,
+        destination: NationId,
+        licence: Licence,
+        tick: Option<u64>,
+    ) {
+        if exporter == destination {
+            return;
+        }
+        let key = (market, exporter, destination);
+        match licence {
+            Licence::Open => {
+                self.licences.remove(&key);
+            }
+            _ => {
+                if self
+                    .licences
+                    .get(&key)
+                    .is_some_and(|s| s.licence == licence)
+                {
+                    return;
+                }
+                let opens_at_tick = match (licence, tick) {
+                    (Licence::Licensed { delay_ticks }, Some(t)) => t + delay_ticks as u64,
+                    _ => 0,
+                };
+                self.licences.insert(
+                    key,
+                    LicenceState {
+                        licence,
+                        opens_at_tick,
+                    },
+                );
+            }
+        }
+    }
+
+    pub fn arc_status(
+        &self,
+        market: MarketId,
+        exporter: NationId,
+        destination: NationId,
+        tick: u64,
+    ) -> ArcStatus {
+        match self.licences.get(&(market, exporter, destination)) {
+            None => ArcStatus::Open {
+                quota_t: f64::INFINITY,
+            },
+            Some(s) => match s.licence {
+                Licence::Open => ArcStatus::Open {
+                    quota_t: f64::INFINITY,
+                },
+                Licence::Ban => ArcStatus::Closed,
+                Licence::Quota { t_per_tick } => ArcStatus::Open {
+                    quota_t: t_per_tick,
+                },
+                Licence::Licensed { .. } => {
+                    if tick >= s.opens_at_tick {
+                        ArcStatus::Open {
+                            quota_t: f64::INFINITY,
+                        }
+                    } else {
+                        ArcStatus::Closed
+                    }
+                }
+            },
+        }
+    }
+
+    pub fn licences(
+        &self,
+    ) -> impl Iterator<Item = (&(MarketId, NationId, NationId), &LicenceState)> {
+        self.licences.iter()
+    }
+
+    /// Non-zero tariffs: (market, importer, exporter, rate), in that order.
+    pub fn tariffs(&self) -> impl Iterator<Item = (MarketId, NationId, NationId, f64)> + '_ {
+        self.tariff.iter().enumerate().flat_map(move |(m, cells)| {
+            cells
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| **r != 0.0)
+                .map(move |(k, &r)| {
+                    (
+                        MarketId(m as u32),
+                        NationId((k / self.nations) as u32),
+                        NationId((k % self.nations) as u32),
+                        r,
+                    )
+                })
+        })
+    }
+}
+
+/// Position in the world file's timeline.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Timeline {
+    pub next: usize,
+}
+
+/// Prices of the markets: this tick's and the last, per nation.
+#[derive(Debug, Clone)]
+pub struct MarketPrices {
+    /// Price inside each nation this tick (None: nothing to buy and no demand).
+    pub local: Vec<Option<f64>>,
+    /// Price each nation's buyers paid at the FOB side, i.e. the exporter's price.
+    pub supply: Vec<f64>,
+    /// The price each nation's agents remember from the previous tick (reference price
+    /// before the first tick, last known price where there was none).
+    pub previous: Vec<f64>,
+    /// Firms' expected price (adaptive expectations over `previous`).
+    pub expected: Vec<f64>,
+}
+
+/// What one tick produced: the rows of the per-tick tables.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct TickRecord {
+    pub tick: u64,
+    pub prices: Vec<PriceRow>,
+    pub flows: Vec<FlowRow>,
+    pub production: Vec<ProductionRow>,
+    pub consumption: Vec<ConsumptionRow>,
+    pub events: Vec<EventRow>,
+    pub clearing: Vec<ClearingRow>,
+}
+
+impl TickRecord {
+    pub fn clear(&mut self, tick: u64) {
+        self.tick = tick;
+        self.prices.clear();
+        self.flows.clear();
+        self.production.clear();
+        self.consumption.clear();
+        self.events.clear();
+        self.clearing.clear();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceRow {
+    pub market: MarketId,
+    pub nation: NationId,
+    pub price_usd_per_t: f64,
+}
+
+/// Goods moving from one nation to another (or staying home when `from == to`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowRow {
+    pub market: MarketId,
+    pub from: NationId,
+    pub to: NationId,
+    pub quantity_t: f64,
+    pub landed_usd_per_t: f64,
+    pub value_usd: f64,
+    pub tariff_usd: f64,
+    pub levy_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductionRow {
+    pub firm: FirmId,
+    pub market: MarketId,
+    pub nation: NationId,
+    pub capacity_t: f64,
+    pub input_limited_capacity_t: f64,
+    pub produced_t: f64,
+    pub sold_from_stock_t: f64,
+}
+
+/// Who consumed in a market: end users of a nation, or a firm buying its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Consumer {
+    EndUse { nation: NationId, index: usize },
+    Firm(FirmId),
+}
+
+/// What a consumer wanted at last tick's price and what it obtained; the difference is
+/// its shortage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumptionRow {
+    pub market: MarketId,
+    pub nation: NationId,
+    pub consumer: Consumer,
+    pub wanted_t: f64,
+    pub obtained_t: f64,
+}
+
+impl ConsumptionRow {
+    pub fn shortage_t(&self) -> f64 {
+        (self.wanted_t - self.obtained_t).max(0.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClearingRow {
+    pub market: MarketId,
+    pub sweeps: u32,
+    pub converged: bool,
+    pub residual: f64,
+}
+
+/// The first error of the tick; later systems skip once it is set.
+#[derive(Resource, Debug, Default)]
+pub struct Fault(pub Option<crate::EngineError>);

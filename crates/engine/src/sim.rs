@@ -1,0 +1,241 @@
+//! Building the ECS world from a checked [`World`] and stepping it.
+
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor};
+use chokepoint_world::{FirmId, MarketId, NationId, World};
+
+use crate::EngineError;
+use crate::components::*;
+use crate::market::{ClearingScratch, MarketState, TradeCostTable, clear_markets};
+use crate::resources::*;
+use crate::systems::*;
+
+/// The phases of a tick, in order (see ARCHITECTURE.md, "One tick").
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Scripted events due this tick; strategies' actions are applied before the
+    /// schedule runs (by the host), so they land in the same phase.
+    Policies,
+    /// Production and market clearing, upstream stages first.
+    Clear,
+    /// Budgets and tariff revenue.
+    Settle,
+    /// Accounting checks.
+    Check,
+    /// Clock.
+    Advance,
+}
+
+/// One run: the ECS world and the schedule that steps it.
+pub struct Simulation {
+    ecs: bevy_ecs::world::World,
+    schedule: Schedule,
+    def: Arc<World>,
+}
+
+impl Simulation {
+    pub fn new(def: Arc<World>, seed: u64) -> Self {
+        let mut ecs = bevy_ecs::world::World::new();
+        let n_nations = def.nations.len();
+        let n_markets = def.markets.len();
+        let mut index = Index {
+            firms_by_market: vec![Vec::new(); n_markets],
+            users_by_market: vec![Vec::new(); n_markets],
+            end_uses_by_market: vec![Vec::new(); n_markets],
+            ..Default::default()
+        };
+
+        // Spawn in id order, so entity creation itself is deterministic.
+        for (i, n) in def.nations.iter().enumerate() {
+            let id = NationId(i as u32);
+            let demands: Vec<EndUseState> = n
+                .demand
+                .iter()
+                .map(|d| EndUseState {
+                    def: d.clone(),
+                    factor: 1.0,
+                    consumed_t: 0.0,
+                })
+                .collect();
+            for (k, d) in demands.iter().enumerate() {
+                index.end_uses_by_market[d.def.market.index()].push((id, k));
+            }
+            let e = ecs
+                .spawn((
+                    Nation { id },
+                    StableId::of("nation", &n.name),
+                    EndUse { demands },
+                    Treasury {
+                        budget_usd: n.budget_usd,
+                        revenue_usd: 0.0,
+                    },
+                ))
+                .id();
+            index.nations.push(e);
+        }
+        for (i, m) in def.markets.iter().enumerate() {
+            let id = MarketId(i as u32);
+            let e = ecs
+                .spawn((
+                    Market { id },
+                    StableId::of("market", &def.market_name(id)),
+                    MarketState::new(n_nations, m.reference_price_usd_per_t),
+                ))
+                .id();
+            index.markets.push(e);
+        }
+        for (i, f) in def.firms.iter().enumerate() {
+            let id = FirmId(i as u32);
+            index.firms_by_market[f.market.index()].push(id);
+            for (slot, &(input, ratio)) in def.markets[f.market.index()].inputs.iter().enumerate() {
+                index.users_by_market[input.index()].push((id, slot, ratio));
+            }
+            let e = ecs
+                .spawn((
+                    Firm {
+                        id,
+                        nation: f.nation,
+                        market: f.market,
+                    },
+                    StableId::of("firm", &f.name),
+                    Plant {
+                        capacity_t_per_tick: f.capacity_t_per_tick,
+                        mc_at_zero_usd_per_t: f.mc_at_zero_usd_per_t,
+                        mc_at_capacity_usd_per_t: f.mc_at_capacity_usd_per_t,
+                    },
+                    Stocks {
+                        output_t: f.inventory_t,
+                        ..Default::default()
+                    },
+                    FirmTick::default(),
+                ))
+                .id();
+            index.firms.push(e);
+        }
+
+        let mut policies = Policies::new(n_nations, n_markets);
+        for rule in &def.tariffs {
+            for &m in &rule.markets {
+                for &i in &rule.importers {
+                    for &x in &rule.exporters {
+                        policies.set_tariff(m, i, x, rule.rate);
+                    }
+                }
+            }
+        }
+        for rule in &def.licences {
+            for &m in &rule.markets {
+                for &x in &rule.exporters {
+                    for &d in &rule.destinations {
+                        policies.set_licence(m, x, d, rule.licence, None);
+                    }
+                }
+            }
+        }
+        let costs = TradeCostTable(
+            (0..def.commodities.len())
+                .map(|c| {
+                    let mut t = vec![0.0; n_nations * n_nations];
+                    for j in 0..n_nations {
+                        for i in 0..n_nations {
+                            t[j * n_nations + i] = def.trade_cost(
+                                NationId(j as u32),
+                                NationId(i as u32),
+                                chokepoint_world::CommodityId(c as u32),
+                            );
+                        }
+                    }
+                    t
+                })
+                .collect(),
+        );
+
+        ecs.insert_resource(WorldDef(def.clone()));
+        ecs.insert_resource(Clock::default());
+        ecs.insert_resource(RngStreams { seed });
+        ecs.insert_resource(index);
+        ecs.insert_resource(policies);
+        ecs.insert_resource(costs);
+        ecs.insert_resource(Timeline::default());
+        ecs.insert_resource(TickRecord::default());
+        ecs.insert_resource(Fault::default());
+        ecs.insert_resource(ClearingScratch::new(n_nations, n_markets));
+
+        let mut schedule = Schedule::default();
+        schedule.set_executor(SingleThreadedExecutor::new());
+        schedule.set_build_settings(ScheduleBuildSettings {
+            ambiguity_detection: LogLevel::Error,
+            ..Default::default()
+        });
+        schedule.configure_sets(
+            (
+                Phase::Policies,
+                Phase::Clear,
+                Phase::Settle,
+                Phase::Check,
+                Phase::Advance,
+            )
+                .chain(),
+        );
+        schedule.add_systems((
+            apply_timeline.in_set(Phase::Policies),
+            clear_markets.in_set(Phase::Clear),
+            settle.in_set(Phase::Settle),
+            check_invariants.in_set(Phase::Check),
+            advance_clock.in_set(Phase::Advance),
+        ));
+        Simulation { ecs, schedule, def }
+    }
+
+    /// The tick the next [`step`](Self::step) will run.
+    pub fn tick(&self) -> u64 {
+        self.ecs.resource::<Clock>().tick
+    }
+
+    pub fn world_def(&self) -> &Arc<World> {
+        &self.def
+    }
+
+    /// Run one tick. On success the tick's rows are in [`record`](Self::record).
+    pub fn step(&mut self) -> Result<&TickRecord, EngineError> {
+        self.schedule.run(&mut self.ecs);
+        if let Some(err) = self.ecs.resource_mut::<Fault>().0.take() {
+            return Err(err);
+        }
+        Ok(self.ecs.resource::<TickRecord>())
+    }
+
+    /// What the last tick produced.
+    pub fn record(&self) -> &TickRecord {
+        self.ecs.resource::<TickRecord>()
+    }
+
+    /// The ECS world, for observers and for the plugin host.
+    pub fn ecs(&self) -> &bevy_ecs::world::World {
+        &self.ecs
+    }
+
+    pub fn ecs_mut(&mut self) -> &mut bevy_ecs::world::World {
+        &mut self.ecs
+    }
+
+    /// This tick's prices of a market per nation (None where there is no price).
+    pub fn prices(&self, market: MarketId) -> &MarketPrices {
+        let e = self.ecs.resource::<Index>().markets[market.index()];
+        &self
+            .ecs
+            .get::<MarketState>(e)
+            .expect("market entity")
+            .prices
+    }
+
+    pub fn budget_usd(&self, nation: NationId) -> f64 {
+        let e = self.ecs.resource::<Index>().nations[nation.index()];
+        self.ecs
+            .get::<Treasury>(e)
+            .expect("nation entity")
+            .budget_usd
+    }
+}
