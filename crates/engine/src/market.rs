@@ -66,7 +66,7 @@ pub struct ClearingScratch {
     expected: Vec<Vec<f64>>,
     /// Derived-demand ramps of the current market's users: (lo, hi, q_max).
     user_ramps: Vec<(f64, f64, f64)>,
-    firm_share: Vec<(f64, f64)>,
+    firm_share: Vec<Share>,
 }
 
 impl ClearingScratch {
@@ -88,6 +88,57 @@ impl ClearingScratch {
             expected: vec![vec![0.0; nations]; markets],
             user_ramps: Vec::new(),
             firm_share: Vec::new(),
+        }
+    }
+}
+
+/// One firm's part of its nation's sales in a market.
+#[derive(Debug, Clone, Copy)]
+struct Share {
+    nation: usize,
+    /// What its own curves offer at the nation's supply price: from production and stock.
+    want_made: f64,
+    want_stock: f64,
+    /// What it can sell at most: input-limited capacity and stock held.
+    cap_made: f64,
+    cap_stock: f64,
+    /// The split decided.
+    made: f64,
+    stock: f64,
+}
+
+/// Split each nation's sales among its firms so that the parts add up exactly to what
+/// the solver says the nation sold. Shares follow each firm's curve at the supply price
+/// (stock first, as it is offered at the lowest cost); the solver's curves and ours may
+/// differ by rounding inside a step, so whatever the caps leave over is spread over the
+/// firms with room left, in proportion to that room.
+fn split_sales(sold: &[f64], shares: &mut [Share]) {
+    let mut offered = vec![0.0; sold.len()];
+    for s in shares.iter() {
+        offered[s.nation] += s.want_made + s.want_stock;
+    }
+    let mut placed = vec![0.0; sold.len()];
+    for s in shares.iter_mut() {
+        let scale = if offered[s.nation] > 0.0 {
+            sold[s.nation] / offered[s.nation]
+        } else {
+            0.0
+        };
+        s.stock = (s.want_stock * scale).min(s.cap_stock);
+        s.made = (s.want_made * scale).min(s.cap_made);
+        placed[s.nation] += s.made + s.stock;
+    }
+    let mut room = vec![0.0; sold.len()];
+    for s in shares.iter() {
+        room[s.nation] += (s.cap_stock - s.stock) + (s.cap_made - s.made);
+    }
+    for s in shares.iter_mut() {
+        let left = sold[s.nation] - placed[s.nation];
+        if left > 0.0 && room[s.nation] > 0.0 {
+            let extra = left * ((s.cap_stock - s.stock) + (s.cap_made - s.made)) / room[s.nation];
+            let to_stock = extra.min(s.cap_stock - s.stock);
+            s.stock += to_stock;
+            s.made += extra - to_stock;
         }
     }
 }
@@ -265,8 +316,13 @@ fn clear_one(
         let full = r * plant.capacity_t_per_tick;
         let held = stocks.inputs_t[slot];
         let ramp = if hi > 0.0 && full > held && full > 0.0 {
-            let lo = lo + (held / full) * (hi - lo);
-            (lo, hi, full - held)
+            let (lo, q) = (lo + (held / full) * (hi - lo), full - held);
+            // Prices are never negative: keep the part of the ramp above zero.
+            if lo < 0.0 {
+                (0.0, hi, q * hi / (hi - lo))
+            } else {
+                (lo, hi, q)
+            }
         } else {
             (0.0, 0.0, 0.0)
         };
@@ -430,31 +486,22 @@ fn clear_one(
             plant.mc_at_zero_usd_per_t,
             stocks.output_t,
         );
-        firm_share.push((made, from_stock));
+        firm_share.push(Share {
+            nation: n,
+            want_made: made,
+            want_stock: from_stock,
+            cap_made: cap_eff.max(0.0),
+            cap_stock: stocks.output_t.max(0.0),
+            made: 0.0,
+            stock: 0.0,
+        });
     }
-    let mut node_total = vec![0.0; n_nations];
-    for (k, &f) in firms_here.iter().enumerate() {
-        let n = firms
-            .get(index.firms[f.index()])
-            .expect("firm entity")
-            .0
-            .nation
-            .index();
-        node_total[n] += firm_share[k].0 + firm_share[k].1;
-    }
+    split_sales(&sol.produced, firm_share);
     for (k, &f) in firms_here.iter().enumerate() {
         let (firm, plant, mut stocks, mut t) =
             firms.get_mut(index.firms[f.index()]).expect("firm entity");
         let n = firm.nation.index();
-        let scale = if node_total[n] > 0.0 {
-            sol.produced[n] / node_total[n]
-        } else {
-            0.0
-        };
-        let (made, from_stock) = (
-            firm_share[k].0 * scale,
-            (firm_share[k].1 * scale).min(stocks.output_t),
-        );
+        let (made, from_stock) = (firm_share[k].made, firm_share[k].stock);
         stocks.output_t -= from_stock;
         for (slot, &(_, r)) in mdef.inputs.iter().enumerate() {
             stocks.inputs_t[slot] = (stocks.inputs_t[slot] - r * made).max(0.0);

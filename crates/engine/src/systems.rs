@@ -197,6 +197,22 @@ pub fn check_invariants(
             }
         }
     }
+    for p in &record.production {
+        for (what, v) in [
+            ("produced", p.produced_t),
+            ("sold from stock", p.sold_from_stock_t),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                let entity = format!("firm {}", world.firms[p.firm.index()].name);
+                fault.0 = Some(violation(
+                    entity,
+                    &format!("{what} is negative or not finite"),
+                    v,
+                ));
+                return;
+            }
+        }
+    }
     let markets = world.markets.len();
     let (mut sold, mut obtained, mut shipped) =
         (vec![0.0; markets], vec![0.0; markets], vec![0.0; markets]);
@@ -210,7 +226,7 @@ pub fn check_invariants(
         shipped[f.market.index()] += f.quantity_t;
     }
     for m in 0..markets {
-        let scale = sold[m].max(obtained[m]).max(1e-9);
+        let scale = sold[m].max(obtained[m]).max(1.0);
         for (what, gap) in [
             ("goods sold != goods obtained", sold[m] - obtained[m]),
             ("goods sold != goods shipped", sold[m] - shipped[m]),

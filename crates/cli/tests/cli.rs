@@ -1,0 +1,143 @@
+//! The `chokepoint` binary as a user runs it: exit codes, messages, and outputs that
+//! are byte-identical across runs with the same seed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chokepoint"))
+}
+
+fn bundled() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../worlds/critical-minerals-2026.toml")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chokepoint-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn run_writes_the_tables_and_prints_a_summary() {
+    let out = tmp("summary");
+    let o = bin()
+        .args(["run"])
+        .arg(bundled())
+        .args(["--ticks", "13", "--seed", "1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "final prices",
+        "largest producer",
+        "China",
+        "largest cross-border flows",
+        "shortages",
+    ] {
+        assert!(
+            stdout.contains(needle),
+            "summary lacks {needle:?}:\n{stdout}"
+        );
+    }
+    for table in [
+        "prices",
+        "flows",
+        "production",
+        "shortages",
+        "events",
+        "clearing",
+    ] {
+        let text = std::fs::read_to_string(out.join(format!("{table}.csv"))).unwrap();
+        assert!(text.lines().count() > 1, "{table}.csv has no rows");
+    }
+    // The timeline's tick-10 events are in the events table.
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert!(
+        events.lines().any(|l| l.starts_with("10,licence,")),
+        "{events}"
+    );
+}
+
+#[test]
+fn two_runs_with_the_same_seed_write_byte_identical_tables() {
+    let (a, b) = (tmp("det-a"), tmp("det-b"));
+    for dir in [&a, &b] {
+        let o = bin()
+            .args(["-q", "run"])
+            .arg(bundled())
+            .args(["--ticks", "36", "--seed", "42", "--out"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for table in [
+        "prices",
+        "flows",
+        "production",
+        "shortages",
+        "events",
+        "clearing",
+    ] {
+        let (x, y) = (
+            std::fs::read(a.join(format!("{table}.csv"))).unwrap(),
+            std::fs::read(b.join(format!("{table}.csv"))).unwrap(),
+        );
+        assert!(
+            x == y,
+            "{table}.csv differs between two runs with the same seed"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_world_gets_a_located_error_and_exit_code_2() {
+    let dir = tmp("bad");
+    let world = dir.join("bad.toml");
+    let text = std::fs::read_to_string(bundled()).unwrap().replacen(
+        "capacity_tpy = 315000.0",
+        "capacity_tpy = -315000.0",
+        1,
+    );
+    std::fs::write(&world, &text).unwrap();
+    let line = text.lines().position(|l| l.contains("-315000.0")).unwrap() + 1;
+    for cmd in ["validate", "run"] {
+        let mut c = bin();
+        c.arg(cmd).arg(&world);
+        if cmd == "run" {
+            c.arg("--out").arg(dir.join("o"));
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("bad.toml:{line}:")),
+            "{cmd}: no file:line in\n{err}"
+        );
+        assert!(
+            err.contains("capacity_tpy") && err.contains("help:"),
+            "{cmd}: \n{err}"
+        );
+    }
+}
+
+#[test]
+fn a_missing_world_file_is_bad_input() {
+    let o = bin()
+        .args(["validate", "no/such/world.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no/such/world.toml"));
+}
+
+#[test]
+fn validate_accepts_the_bundled_world() {
+    let o = bin().arg("validate").arg(bundled()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok"));
+}
