@@ -136,7 +136,10 @@ impl<'a> Validator<'a> {
                 self.err(
                     n.span(),
                     format!("duplicate {kind} name `{s}` (first defined on line {line})"),
-                    format!("rename one of the two {kind}s; names must be unique"),
+                    format!(
+                        "rename one of the two {}; names must be unique",
+                        plural(kind)
+                    ),
                 );
                 continue;
             }
@@ -155,8 +158,12 @@ impl<'a> Validator<'a> {
     ) {
         let known: Vec<String> = known.collect();
         let help = match closest(name, &known) {
-            Some(c) => format!("did you mean `{c}`? known {kind}s: {}", list(&known)),
-            None => format!("known {kind}s: {}", list(&known)),
+            Some(c) => format!(
+                "did you mean `{c}`? known {}: {}",
+                plural(kind),
+                list(&known)
+            ),
+            None => format!("known {}: {}", plural(kind), list(&known)),
         };
         self.err(span, format!("unknown {kind} `{name}`"), help);
     }
@@ -698,7 +705,9 @@ impl<'a> Validator<'a> {
             .into_iter()
             .collect();
         if out.is_empty() {
-            let s = stage.expect("a commodity without a stage filter always has markets");
+            // No stage filter: the commodity has no usable stages (none, or all in a
+            // cycle), which is reported where its stages are defined.
+            let s = stage?;
             let known = names
                 .markets
                 .keys()
@@ -836,7 +845,7 @@ impl<'a> Validator<'a> {
                 return None;
             }
         };
-        let present: [(&str, Option<Range<usize>>); 11] = [
+        let present: [(&str, Option<Range<usize>>); 12] = [
             ("importer", e.importer.as_ref().map(|x| x.span())),
             ("exporter", e.exporter.as_ref().map(|x| x.span())),
             ("destination", e.destination.as_ref().map(|x| x.span())),
@@ -847,6 +856,7 @@ impl<'a> Validator<'a> {
             ("rate", e.rate.as_ref().map(|x| x.span())),
             ("licence", e.licence.as_ref().map(|x| x.span())),
             ("quota_tpy", e.quota_tpy.as_ref().map(|x| x.span())),
+            ("delay_ticks", e.delay_ticks.as_ref().map(|x| x.span())),
             ("factor", e.factor.as_ref().map(|x| x.span())),
         ];
         let mut bad = false;
@@ -983,6 +993,20 @@ impl<'a> Validator<'a> {
             note: e.note.clone().unwrap_or_default(),
             action,
         })
+    }
+}
+
+/// "commodity" -> "commodities", "nation" -> "nations" (also for "stage of `x`").
+fn plural(kind: &str) -> String {
+    let (head, tail) = kind.split_once(' ').map_or((kind, ""), |(h, t)| (h, t));
+    let head = match head.strip_suffix('y') {
+        Some(stem) => format!("{stem}ies"),
+        None => format!("{head}s"),
+    };
+    if tail.is_empty() {
+        head
+    } else {
+        format!("{head} {tail}")
     }
 }
 
