@@ -18,19 +18,17 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
     tracing::info!(world = %world.name, ticks = args.ticks, seed = args.seed, out = %args.out.display(), "run starting");
     let started = std::time::Instant::now();
     for _ in 0..args.ticks {
-        let record = match sim.step() {
-            Ok(r) => r,
-            Err(e) => {
-                // Keep everything written so far: flush before reporting.
-                let _ = tables.flush();
-                return Err(Failure::Run(format!(
-                    "{e}\n  the tables up to the previous tick are in {}",
-                    args.out.display()
-                )));
-            }
-        };
+        if let Err(e) = sim.step() {
+            // Keep everything written so far: flush before reporting.
+            let _ = tables.flush();
+            return Err(Failure::Run(format!(
+                "{e}\n  the tables up to the previous tick are in {}",
+                args.out.display()
+            )));
+        }
+        let record = sim.record();
         tables
-            .write_tick(&world, record)
+            .write_tick(&world, sim.firm_names(), record)
             .map_err(|e| Failure::Run(e.to_string()))?;
         summary.add(&world, record);
     }

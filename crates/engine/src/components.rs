@@ -93,3 +93,12 @@ pub struct FirmTick {
 pub struct Market {
     pub id: MarketId,
 }
+
+/// A strategic stockpile: goods a nation holds off the market, bought and released on
+/// its strategy's orders with money from its treasury.
+#[derive(Component, Debug, Clone)]
+pub struct Stockpile {
+    pub owner: NationId,
+    pub market: MarketId,
+    pub holdings_t: f64,
+}

@@ -175,9 +175,11 @@ pub fn clear_markets(
     mut scratch: ResMut<ClearingScratch>,
     mut record: ResMut<TickRecord>,
     mut fault: ResMut<Fault>,
+    orders: Res<StockpileOrders>,
     mut markets: Query<&mut MarketState>,
     mut firms: Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
     mut nations: Query<(&mut EndUse, &mut Treasury)>,
+    mut stockpiles: Query<&mut Stockpile>,
 ) {
     if fault.0.is_some() {
         return;
@@ -204,9 +206,11 @@ pub fn clear_markets(
             &costs,
             scratch,
             &mut record,
+            &orders,
             &mut markets,
             &mut firms,
             &mut nations,
+            &mut stockpiles,
         ) {
             fault.0 = Some(err);
             return;
@@ -224,9 +228,11 @@ fn clear_one(
     costs: &TradeCostTable,
     scratch: &mut ClearingScratch,
     record: &mut TickRecord,
+    orders: &StockpileOrders,
     markets: &mut Query<&mut MarketState>,
     firms: &mut Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
     nations: &mut Query<(&mut EndUse, &mut Treasury)>,
+    stockpiles: &mut Query<&mut Stockpile>,
 ) -> Result<(), EngineError> {
     let m = mid.index();
     let mdef = &world.markets[m];
@@ -331,6 +337,39 @@ fn clear_one(
         }
         user_ramps.push(ramp);
     }
+    // Stockpiles: releases are supply at the owner's reserve price, buys are demand up
+    // to the owner's price limit and what its budget pays for.
+    let mut stock_orders: Vec<(NationId, StockpileOrder, f64, f64)> = Vec::new();
+    for (&(om, owner), order) in orders
+        .0
+        .range((mid, NationId(0))..=(mid, NationId(u32::MAX)))
+    {
+        debug_assert_eq!(om, mid);
+        let holdings = index
+            .stockpiles
+            .get(&(mid, owner))
+            .and_then(|&e| stockpiles.get(e).ok())
+            .map_or(0.0, |s| s.holdings_t);
+        let budget = nations
+            .get(index.nations[owner.index()])
+            .expect("nation entity")
+            .1
+            .budget_usd;
+        let sell = order.release_t.min(holdings).max(0.0);
+        let buy = if order.max_price > 0.0 {
+            order.buy_t.min(budget.max(0.0) / order.max_price).max(0.0)
+        } else {
+            0.0
+        };
+        let node = &mut market.nodes[owner.index()];
+        if sell > 0.0 {
+            node.supply.add_ramp(order.min_price, order.min_price, sell);
+        }
+        if buy > 0.0 {
+            node.demand.add_ramp(order.max_price, order.max_price, buy);
+        }
+        stock_orders.push((owner, *order, sell, buy));
+    }
     for node in market.nodes.iter_mut() {
         node.supply.finish();
         node.demand.finish();
@@ -354,7 +393,7 @@ fn clear_one(
                     to: i,
                     transport_cost: cost[j * n_nations + i],
                     ad_valorem: policies.tariff(mid, ni, nj),
-                    floor: None,
+                    floor: policies.floor(mid, ni),
                     quota: quota_t,
                 });
             }
@@ -496,7 +535,23 @@ fn clear_one(
             stock: 0.0,
         });
     }
+    for &(owner, order, sell, _) in &stock_orders {
+        let s = sol.supply_price[owner.index()];
+        firm_share.push(Share {
+            nation: owner.index(),
+            want_made: 0.0,
+            want_stock: ramp_up(s, order.min_price, order.min_price, sell),
+            cap_made: 0.0,
+            cap_stock: sell,
+            made: 0.0,
+            stock: 0.0,
+        });
+    }
     split_sales(&sol.produced, firm_share);
+    let stock_sold: Vec<f64> = firm_share[firms_here.len()..]
+        .iter()
+        .map(|s| s.stock)
+        .collect();
     for (k, &f) in firms_here.iter().enumerate() {
         let (firm, plant, mut stocks, mut t) =
             firms.get_mut(index.firms[f.index()]).expect("firm entity");
@@ -551,6 +606,11 @@ fn clear_one(
                     == n
             {
                 q += ramp_down(p, lo, hi, q_max);
+            }
+        }
+        for &(owner, order, _, buy) in &stock_orders {
+            if owner.index() == n && buy > 0.0 {
+                q += ramp_down(p, order.max_price, order.max_price, buy);
             }
         }
         q
@@ -609,6 +669,45 @@ fn clear_one(
                 obtained_t: obtained,
             });
         }
+    }
+
+    // Stockpiles: holdings and money move with what they bought and sold.
+    for (k, &(owner, order, _, buy)) in stock_orders.iter().enumerate() {
+        let ni = owner.index();
+        let p = sol.local_price[ni].unwrap_or(previous[ni]);
+        let bought = if totals[ni] > 0.0 && buy > 0.0 {
+            ramp_down(p, order.max_price, order.max_price, buy) * sol.consumed[ni] / totals[ni]
+        } else {
+            0.0
+        };
+        let sold = stock_sold[k];
+        let (spent, earned) = (bought * p, sold * sol.supply_price[ni]);
+        let e = *index
+            .stockpiles
+            .get(&(mid, owner))
+            .expect("stockpile entity made with its first order");
+        let mut pile = stockpiles.get_mut(e).expect("stockpile entity");
+        pile.holdings_t += bought - sold;
+        let (_, mut treasury) = nations.get_mut(index.nations[ni]).expect("nation entity");
+        treasury.budget_usd += earned - spent;
+        if buy > 0.0 {
+            record.consumption.push(ConsumptionRow {
+                market: mid,
+                nation: owner,
+                consumer: Consumer::Stockpile(owner),
+                wanted_t: ramp_down(previous[ni], order.max_price, order.max_price, buy),
+                obtained_t: bought,
+            });
+        }
+        record.stockpiles.push(StockpileRow {
+            market: mid,
+            owner,
+            bought_t: bought,
+            sold_t: sold,
+            holdings_t: pile.holdings_t,
+            spent_usd: spent,
+            earned_usd: earned,
+        });
     }
 
     state.warm_arcs.clear();

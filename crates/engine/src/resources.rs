@@ -36,6 +36,10 @@ pub struct Index {
     pub users_by_market: Vec<Vec<(FirmId, usize, f64)>>,
     /// End uses in each market: (nation, index in its `EndUse`).
     pub end_uses_by_market: Vec<Vec<(NationId, usize)>>,
+    /// Stockpile entities by (market, owner).
+    pub stockpiles: BTreeMap<(MarketId, NationId), Entity>,
+    /// Firm names by id: the world file's firms, then capacity built during the run.
+    pub firm_names: Vec<String>,
 }
 
 /// Seeded random streams. Every consumer of randomness asks for its own stream by
@@ -71,13 +75,16 @@ pub enum ArcStatus {
     Open { quota_t: f64 },
 }
 
-/// Trade policies in force: ad valorem tariffs and export licences.
+/// Trade policies in force: ad valorem tariffs, export licences, price floors.
 #[derive(Resource, Debug, Clone)]
 pub struct Policies {
     nations: usize,
     /// `tariff[market][importer * nations + exporter]`, a fraction of the CIF value.
     tariff: Vec<Vec<f64>>,
     licences: BTreeMap<(MarketId, NationId, NationId), LicenceState>,
+    /// Floors on the landed price of imports, by (market, importer), held by a variable
+    /// levy `max(0, floor - landed)`.
+    floors: BTreeMap<(MarketId, NationId), f64>,
 }
 
 impl Policies {
@@ -86,6 +93,7 @@ impl Policies {
             nations,
             tariff: vec![vec![0.0; nations * nations]; markets],
             licences: BTreeMap::new(),
+            floors: BTreeMap::new(),
         }
     }
 
@@ -188,6 +196,24 @@ impl Policies {
         }
     }
 
+    /// The floor on imports into `importer` in `market` (None: no floor).
+    pub fn floor(&self, market: MarketId, importer: NationId) -> Option<f64> {
+        self.floors.get(&(market, importer)).copied()
+    }
+
+    /// Set (or with 0, remove) a floor on imports into `importer`.
+    pub fn set_floor(&mut self, market: MarketId, importer: NationId, floor_usd_per_t: f64) {
+        if floor_usd_per_t > 0.0 {
+            self.floors.insert((market, importer), floor_usd_per_t);
+        } else {
+            self.floors.remove(&(market, importer));
+        }
+    }
+
+    pub fn floors(&self) -> impl Iterator<Item = (MarketId, NationId, f64)> + '_ {
+        self.floors.iter().map(|(&(m, n), &f)| (m, n, f))
+    }
+
     pub fn licences(
         &self,
     ) -> impl Iterator<Item = (&(MarketId, NationId, NationId), &LicenceState)> {
@@ -211,6 +237,78 @@ impl Policies {
                 })
         })
     }
+}
+
+/// What a strategy (through the host) asks of the engine for one nation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PolicyAction {
+    /// The acting nation's tariff on imports from `exporter`.
+    SetTariff {
+        market: MarketId,
+        exporter: NationId,
+        rate: f64,
+    },
+    /// The acting nation's export licence towards `destination`.
+    SetLicence {
+        market: MarketId,
+        destination: NationId,
+        licence: Licence,
+    },
+    /// A floor on the landed price of the acting nation's imports (0 removes it).
+    SetFloor {
+        market: MarketId,
+        floor_usd_per_t: f64,
+    },
+    /// Stockpile buys up to `t` this tick at prices up to `max_price`.
+    StockpileBuy {
+        market: MarketId,
+        t: f64,
+        max_price: f64,
+    },
+    /// Stockpile sells up to `t` this tick at prices from `min_price` up.
+    StockpileRelease {
+        market: MarketId,
+        t: f64,
+        min_price: f64,
+    },
+    /// Finance `t_per_year` of capacity in `host`, paying `usd_per_tpy` now; it comes
+    /// online after the stage's build lag.
+    Invest {
+        market: MarketId,
+        host: NationId,
+        t_per_year: f64,
+        usd_per_tpy: f64,
+    },
+}
+
+/// Actions submitted for this tick, applied in the Policies phase in submission order
+/// (the host submits agents in nation-id order).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct PendingActions(pub Vec<(NationId, PolicyAction)>);
+
+/// This tick's stockpile orders by (market, owner).
+#[derive(Resource, Debug, Clone, Default)]
+pub struct StockpileOrders(pub BTreeMap<(MarketId, NationId), StockpileOrder>);
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StockpileOrder {
+    pub buy_t: f64,
+    pub max_price: f64,
+    pub release_t: f64,
+    pub min_price: f64,
+}
+
+/// Capacity under construction.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Pipeline(pub Vec<Project>);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Project {
+    pub market: MarketId,
+    pub host: NationId,
+    pub funder: NationId,
+    pub capacity_t_per_tick: f64,
+    pub arrives_at_tick: u64,
 }
 
 /// Position in the world file's timeline.
@@ -243,6 +341,7 @@ pub struct TickRecord {
     pub consumption: Vec<ConsumptionRow>,
     pub events: Vec<EventRow>,
     pub clearing: Vec<ClearingRow>,
+    pub stockpiles: Vec<StockpileRow>,
 }
 
 impl TickRecord {
@@ -254,6 +353,7 @@ impl TickRecord {
         self.consumption.clear();
         self.events.clear();
         self.clearing.clear();
+        self.stockpiles.clear();
     }
 }
 
@@ -293,6 +393,7 @@ pub struct ProductionRow {
 pub enum Consumer {
     EndUse { nation: NationId, index: usize },
     Firm(FirmId),
+    Stockpile(NationId),
 }
 
 /// What a consumer wanted at last tick's price and what it obtained; the difference is
@@ -310,6 +411,18 @@ impl ConsumptionRow {
     pub fn shortage_t(&self) -> f64 {
         (self.wanted_t - self.obtained_t).max(0.0)
     }
+}
+
+/// A stockpile's trades this tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StockpileRow {
+    pub market: MarketId,
+    pub owner: NationId,
+    pub bought_t: f64,
+    pub sold_t: f64,
+    pub holdings_t: f64,
+    pub spent_usd: f64,
+    pub earned_usd: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -44,6 +44,7 @@ impl Simulation {
             firms_by_market: vec![Vec::new(); n_markets],
             users_by_market: vec![Vec::new(); n_markets],
             end_uses_by_market: vec![Vec::new(); n_markets],
+            firm_names: def.firms.iter().map(|f| f.name.clone()).collect(),
             ..Default::default()
         };
 
@@ -162,6 +163,9 @@ impl Simulation {
         ecs.insert_resource(TickRecord::default());
         ecs.insert_resource(Fault::default());
         ecs.insert_resource(ClearingScratch::new(n_nations, n_markets));
+        ecs.insert_resource(PendingActions::default());
+        ecs.insert_resource(StockpileOrders::default());
+        ecs.insert_resource(Pipeline::default());
 
         let mut schedule = Schedule::default();
         schedule.set_executor(SingleThreadedExecutor::new());
@@ -180,7 +184,9 @@ impl Simulation {
                 .chain(),
         );
         schedule.add_systems((
-            apply_timeline.in_set(Phase::Policies),
+            (apply_timeline, apply_actions, commission_capacity)
+                .chain()
+                .in_set(Phase::Policies),
             clear_markets.in_set(Phase::Clear),
             settle.in_set(Phase::Settle),
             check_invariants.in_set(Phase::Check),
@@ -205,6 +211,19 @@ impl Simulation {
             return Err(err);
         }
         Ok(self.ecs.resource::<TickRecord>())
+    }
+
+    /// Queue an action of `nation`'s strategy for the next tick's Policies phase.
+    pub fn submit(&mut self, nation: NationId, action: PolicyAction) {
+        self.ecs
+            .resource_mut::<PendingActions>()
+            .0
+            .push((nation, action));
+    }
+
+    /// Names of all firms by id, including capacity built during the run.
+    pub fn firm_names(&self) -> &[String] {
+        &self.ecs.resource::<Index>().firm_names
     }
 
     /// What the last tick produced.

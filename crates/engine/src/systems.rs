@@ -2,7 +2,7 @@
 //! the accounting checks.
 
 use bevy_ecs::prelude::*;
-use chokepoint_world::{EventAction, Licence};
+use chokepoint_world::{EventAction, FirmId, Licence};
 
 use crate::EngineError;
 use crate::components::*;
@@ -144,6 +144,7 @@ pub const ACCOUNTING_TOLERANCE: f64 = 1e-7;
 /// capacities non-negative. A violation stops the run naming tick, entity and amount.
 pub fn check_invariants(
     def: Res<WorldDef>,
+    index: Res<Index>,
     clock: Res<Clock>,
     record: Res<TickRecord>,
     firms: Query<(&Firm, &Plant, &Stocks)>,
@@ -175,7 +176,7 @@ pub fn check_invariants(
         }
     }
     for (firm, plant, stocks) in firms.iter() {
-        let name = || format!("firm {}", world.firms[firm.id.index()].name);
+        let name = || format!("firm {}", index.firm_names[firm.id.index()]);
         if plant.capacity_t_per_tick.is_nan() || plant.capacity_t_per_tick < 0.0 {
             fault.0 = Some(violation(
                 name(),
@@ -203,7 +204,7 @@ pub fn check_invariants(
             ("sold from stock", p.sold_from_stock_t),
         ] {
             if !v.is_finite() || v < 0.0 {
-                let entity = format!("firm {}", world.firms[p.firm.index()].name);
+                let entity = format!("firm {}", index.firm_names[p.firm.index()]);
                 fault.0 = Some(violation(
                     entity,
                     &format!("{what} is negative or not finite"),
@@ -218,6 +219,9 @@ pub fn check_invariants(
         (vec![0.0; markets], vec![0.0; markets], vec![0.0; markets]);
     for p in &record.production {
         sold[p.market.index()] += p.produced_t + p.sold_from_stock_t;
+    }
+    for s in &record.stockpiles {
+        sold[s.market.index()] += s.sold_t;
     }
     for c in &record.consumption {
         obtained[c.market.index()] += c.obtained_t;
@@ -249,4 +253,240 @@ pub fn check_invariants(
 /// End of tick: advance the clock.
 pub fn advance_clock(mut clock: ResMut<Clock>) {
     clock.tick += 1;
+}
+
+/// Apply the actions strategies submitted for this tick, in submission order. Actions
+/// the engine cannot honour (a budget too small for an investment, an id out of range)
+/// are rejected with an event row rather than stopping the run: the host has already
+/// refused malformed ones with a named error.
+pub fn apply_actions(
+    mut commands: Commands,
+    def: Res<WorldDef>,
+    clock: Res<Clock>,
+    mut index: ResMut<Index>,
+    mut pending: ResMut<PendingActions>,
+    mut policies: ResMut<Policies>,
+    mut orders: ResMut<StockpileOrders>,
+    mut pipeline: ResMut<Pipeline>,
+    mut record: ResMut<TickRecord>,
+    mut treasuries: Query<&mut Treasury>,
+) {
+    orders.0.clear();
+    let world = &def.0;
+    let (n_nations, n_markets) = (world.nations.len(), world.markets.len());
+    for (nation, action) in std::mem::take(&mut pending.0) {
+        let who = world
+            .nations
+            .get(nation.index())
+            .map_or("?", |n| n.name.as_str());
+        let market_ok = |m: chokepoint_world::MarketId| m.index() < n_markets;
+        let mut reject = |why: String| {
+            record.events.push(EventRow {
+                kind: "action_rejected".into(),
+                detail: format!("{who}: {why}"),
+            });
+        };
+        if nation.index() >= n_nations {
+            reject(format!("unknown acting nation id {}", nation.0));
+            continue;
+        }
+        match action {
+            PolicyAction::SetTariff {
+                market,
+                exporter,
+                rate,
+            } if market_ok(market) && exporter.index() < n_nations => {
+                policies.set_tariff(market, nation, exporter, rate);
+            }
+            PolicyAction::SetLicence {
+                market,
+                destination,
+                licence,
+            } if market_ok(market) && destination.index() < n_nations => {
+                if policies
+                    .licence(market, nation, destination)
+                    .map(|s| s.licence)
+                    != Some(licence)
+                    && licence != Licence::Open
+                    || licence == Licence::Open
+                        && policies.licence(market, nation, destination).is_some()
+                {
+                    record.events.push(EventRow {
+                        kind: "licence".into(),
+                        detail: format!(
+                            "{who}: {} towards {} in {}",
+                            licence_name(licence),
+                            world.nations[destination.index()].name,
+                            world.market_name(market)
+                        ),
+                    });
+                }
+                policies.set_licence(market, nation, destination, licence, Some(clock.tick));
+            }
+            PolicyAction::SetFloor {
+                market,
+                floor_usd_per_t,
+            } if market_ok(market) => {
+                policies.set_floor(market, nation, floor_usd_per_t);
+            }
+            PolicyAction::StockpileBuy {
+                market,
+                t,
+                max_price,
+            } if market_ok(market) => {
+                ensure_stockpile(&mut commands, &mut index, market, nation);
+                let o = orders.0.entry((market, nation)).or_default();
+                o.buy_t += t;
+                o.max_price = o.max_price.max(max_price);
+            }
+            PolicyAction::StockpileRelease {
+                market,
+                t,
+                min_price,
+            } if market_ok(market) => {
+                ensure_stockpile(&mut commands, &mut index, market, nation);
+                let o = orders.0.entry((market, nation)).or_default();
+                o.release_t += t;
+                o.min_price = if o.release_t > t {
+                    o.min_price.min(min_price)
+                } else {
+                    min_price
+                };
+            }
+            PolicyAction::Invest {
+                market,
+                host,
+                t_per_year,
+                usd_per_tpy,
+            } if market_ok(market) && host.index() < n_nations => {
+                let cost = t_per_year * usd_per_tpy;
+                let mut treasury = treasuries
+                    .get_mut(index.nations[nation.index()])
+                    .expect("nation entity");
+                if cost > treasury.budget_usd {
+                    reject(format!(
+                        "investment of {t_per_year} t/yr in {} costs {cost:.0} USD, budget is {:.0} USD",
+                        world.market_name(market),
+                        treasury.budget_usd
+                    ));
+                    continue;
+                }
+                treasury.budget_usd -= cost;
+                let arrives_at_tick =
+                    clock.tick + world.markets[market.index()].build_lag_ticks as u64;
+                pipeline.0.push(Project {
+                    market,
+                    host,
+                    funder: nation,
+                    capacity_t_per_tick: t_per_year / world.ticks_per_year as f64,
+                    arrives_at_tick,
+                });
+                record.events.push(EventRow {
+                    kind: "investment".into(),
+                    detail: format!(
+                        "{who} finances {t_per_year} t/yr of {} in {} for {cost:.0} USD, online at tick {arrives_at_tick}",
+                        world.market_name(market),
+                        world.nations[host.index()].name
+                    ),
+                });
+            }
+            other => reject(format!("{other:?} names an unknown market or nation")),
+        }
+    }
+}
+
+fn ensure_stockpile(
+    commands: &mut Commands,
+    index: &mut Index,
+    market: chokepoint_world::MarketId,
+    owner: chokepoint_world::NationId,
+) {
+    index.stockpiles.entry((market, owner)).or_insert_with(|| {
+        commands
+            .spawn(Stockpile {
+                owner,
+                market,
+                holdings_t: 0.0,
+            })
+            .id()
+    });
+}
+
+/// Capacity whose build lag has passed comes online as a new plant in the host nation.
+/// Its cost curve is the capacity-weighted average of the market's plants (or, in a
+/// market with none, 40% to 110% of the stage's value added at reference prices, the
+/// rule the bundled world is calibrated with).
+pub fn commission_capacity(
+    mut commands: Commands,
+    def: Res<WorldDef>,
+    clock: Res<Clock>,
+    mut index: ResMut<Index>,
+    mut pipeline: ResMut<Pipeline>,
+    mut record: ResMut<TickRecord>,
+    plants: Query<(&Firm, &Plant)>,
+) {
+    let world = &def.0;
+    let (due, waiting): (Vec<Project>, Vec<Project>) = std::mem::take(&mut pipeline.0)
+        .into_iter()
+        .partition(|p| p.arrives_at_tick <= clock.tick);
+    pipeline.0 = waiting;
+    for p in due {
+        let m = p.market.index();
+        let (mut k, mut a, mut b) = (0.0, 0.0, 0.0);
+        for &f in &index.firms_by_market[m] {
+            if let Ok((_, plant)) = plants.get(index.firms[f.index()]) {
+                k += plant.capacity_t_per_tick;
+                a += plant.capacity_t_per_tick * plant.mc_at_zero_usd_per_t;
+                b += plant.capacity_t_per_tick * plant.mc_at_capacity_usd_per_t;
+            }
+        }
+        let (mc0, mc1) = if k > 0.0 {
+            (a / k, b / k)
+        } else {
+            let mdef = &world.markets[m];
+            let inputs: f64 = mdef
+                .inputs
+                .iter()
+                .map(|&(im, r)| r * world.markets[im.index()].reference_price_usd_per_t)
+                .sum();
+            let value_added =
+                (mdef.reference_price_usd_per_t - inputs).max(0.1 * mdef.reference_price_usd_per_t);
+            (0.4 * value_added, 1.1 * value_added)
+        };
+        let id = FirmId(index.firm_names.len() as u32);
+        let name = format!(
+            "{} capacity in {} #{} (financed by {})",
+            world.market_name(p.market),
+            world.nations[p.host.index()].name,
+            id.0,
+            world.nations[p.funder.index()].name
+        );
+        let e = commands
+            .spawn((
+                Firm {
+                    id,
+                    nation: p.host,
+                    market: p.market,
+                },
+                StableId::of("firm", &name),
+                Plant {
+                    capacity_t_per_tick: p.capacity_t_per_tick,
+                    mc_at_zero_usd_per_t: mc0,
+                    mc_at_capacity_usd_per_t: mc1,
+                },
+                Stocks::default(),
+                FirmTick::default(),
+            ))
+            .id();
+        index.firms.push(e);
+        index.firms_by_market[m].push(id);
+        for (slot, &(input, ratio)) in world.markets[m].inputs.iter().enumerate() {
+            index.users_by_market[input.index()].push((id, slot, ratio));
+        }
+        record.events.push(EventRow {
+            kind: "capacity_online".into(),
+            detail: format!("{name}: {} t/tick", p.capacity_t_per_tick),
+        });
+        index.firm_names.push(name);
+    }
 }

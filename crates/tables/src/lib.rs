@@ -39,6 +39,10 @@ pub const TABLES: &[(&str, &str)] = &[
     ),
     ("events", "tick,kind,detail"),
     ("clearing", "tick,commodity,stage,sweeps,converged,residual"),
+    (
+        "stockpiles",
+        "tick,commodity,stage,owner,bought_t,sold_t,holdings_t,spent_usd,earned_usd",
+    ),
 ];
 
 /// Streams tick records to one CSV file per table.
@@ -82,8 +86,14 @@ impl CsvTables {
         })
     }
 
-    /// Append one tick's rows.
-    pub fn write_tick(&mut self, world: &World, rec: &TickRecord) -> Result<(), TableError> {
+    /// Append one tick's rows. `firm_names` names firms by id, including capacity built
+    /// during the run (`Simulation::firm_names`).
+    pub fn write_tick(
+        &mut self,
+        world: &World,
+        firm_names: &[String],
+        rec: &TickRecord,
+    ) -> Result<(), TableError> {
         let t = rec.tick;
         let nation = |n: chokepoint_world::NationId| world.nations[n.index()].name.as_str();
         let market = |m: MarketId| {
@@ -127,7 +137,7 @@ impl CsvTables {
             let _ = write!(
                 self.line,
                 "{t},{},{},{},{},{},{},{},{}",
-                csv(&world.firms[p.firm.index()].name),
+                csv(&firm_names[p.firm.index()]),
                 csv(nation(p.nation)),
                 csv(c),
                 csv(s),
@@ -146,7 +156,7 @@ impl CsvTables {
                 csv(c),
                 csv(s),
                 csv(nation(r.nation)),
-                csv(&consumer_name(world, r.consumer)),
+                csv(&consumer_name(world, firm_names, r.consumer)),
                 r.wanted_t,
                 r.obtained_t,
                 r.shortage_t()
@@ -170,6 +180,22 @@ impl CsvTables {
             );
             self.emit(5)?;
         }
+        for r in &rec.stockpiles {
+            let (c, s) = market(r.market);
+            let _ = write!(
+                self.line,
+                "{t},{},{},{},{},{},{},{},{}",
+                csv(c),
+                csv(s),
+                csv(nation(r.owner)),
+                r.bought_t,
+                r.sold_t,
+                r.holdings_t,
+                r.spent_usd,
+                r.earned_usd
+            );
+            self.emit(6)?;
+        }
         Ok(())
     }
 
@@ -192,13 +218,14 @@ impl Drop for CsvTables {
 }
 
 /// "end-use:<name>" for end users of a nation, "firm:<name>" for a firm's input purchases.
-pub fn consumer_name(world: &World, c: Consumer) -> String {
+pub fn consumer_name(world: &World, firm_names: &[String], c: Consumer) -> String {
     match c {
+        Consumer::Stockpile(nation) => format!("stockpile:{}", world.nations[nation.index()].name),
         Consumer::EndUse { nation, index } => format!(
             "end-use:{}",
             world.nations[nation.index()].demand[index].end_use
         ),
-        Consumer::Firm(f) => format!("firm:{}", world.firms[f.index()].name),
+        Consumer::Firm(f) => format!("firm:{}", firm_names[f.index()]),
     }
 }
 
