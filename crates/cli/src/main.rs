@@ -53,6 +53,20 @@ pub struct RunArgs {
     /// Directory for the output tables.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+    /// A directory to look for strategy plugins in (repeatable; searched before
+    /// CHOKEPOINT_AGENT_PATH and the directory of this executable).
+    #[arg(long = "agents", value_name = "DIR")]
+    pub agents: Vec<PathBuf>,
+    /// What a strategy's failure during the run does: stop the run, or stop that
+    /// nation's strategy and go on.
+    #[arg(long, value_enum, default_value_t = OnPluginError::Abort)]
+    pub on_plugin_error: OnPluginError,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnPluginError {
+    Abort,
+    SkipAgent,
 }
 
 /// An error the binary reports, with the exit code it maps to.

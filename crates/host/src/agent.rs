@@ -1,0 +1,373 @@
+//! Agents (one strategy instance per nation) and the host that steps them.
+
+use std::collections::BTreeMap;
+use std::ffi::c_void;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chokepoint_abi as abi;
+use chokepoint_engine::components::StableId;
+use chokepoint_engine::{PolicyAction, RngStreams, Simulation};
+use chokepoint_world::{Licence, MarketId, NationId, World};
+use rand::Rng;
+
+use crate::observe::{Names, Shared};
+use crate::{HostError, Plugin, SearchPath};
+
+/// What to do when a strategy fails during the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnPluginError {
+    /// Stop the run (the default): a broken strategy makes the results meaningless.
+    #[default]
+    Abort,
+    /// Stop stepping that nation's strategy, record the fault, go on.
+    SkipAgent,
+}
+
+/// One nation's strategy instance.
+pub struct Agent {
+    pub nation: NationId,
+    pub nation_name: String,
+    pub plugin: Arc<Plugin>,
+    instance: *mut c_void,
+    /// False once the agent was skipped after a fault.
+    pub active: bool,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        if !self.instance.is_null() {
+            (self.plugin.api().destroy)(self.instance);
+        }
+    }
+}
+
+// SAFETY: an agent's instance is only touched through its owner (`&mut Host`), one call
+// at a time; moving it to another thread moves that exclusive ownership with it.
+unsafe impl Send for Agent {}
+
+/// Label passed as the log callback's context: "<plugin>@<nation>".
+struct LogLabel(String);
+
+extern "C" fn host_log(ctx: *mut c_void, level: u32, message: abi::Str) {
+    // SAFETY: ctx is a leaked LogLabel; the message view is valid for the call.
+    let (label, text) = unsafe { (&*(ctx as *const LogLabel), message.as_slice()) };
+    let text = String::from_utf8_lossy(text);
+    match level {
+        1 => tracing::error!(agent = %label.0, "{text}"),
+        2 => tracing::warn!(agent = %label.0, "{text}"),
+        3 => tracing::info!(agent = %label.0, "{text}"),
+        4 => tracing::debug!(agent = %label.0, "{text}"),
+        _ => tracing::trace!(agent = %label.0, "{text}"),
+    }
+}
+
+extern "C" fn push_action(ctx: *mut c_void, action: *const abi::Action) {
+    if ctx.is_null() || action.is_null() {
+        return;
+    }
+    // SAFETY: ctx is the host's action vector, valid for the decide call; the action is
+    // a valid pointer for the duration of this call and is copied.
+    unsafe { (*(ctx as *mut Vec<abi::Action>)).push(*action) };
+}
+
+const ERROR_CAP: usize = 4096;
+
+/// Loads every nation's strategy and steps them each tick.
+pub struct Host {
+    agents: Vec<Agent>,
+    names: Names,
+    shared: Shared,
+    actions: Vec<abi::Action>,
+    error: Vec<u8>,
+    policy: OnPluginError,
+    n_markets: usize,
+    n_nations: usize,
+    market_names: Vec<String>,
+}
+
+impl Host {
+    /// Find, load and create the strategy of every nation that names one. Libraries are
+    /// loaded once per path, whatever the number of nations sharing them.
+    pub fn load(
+        world: &World,
+        seed: u64,
+        search: &SearchPath,
+        policy: OnPluginError,
+    ) -> Result<Host, HostError> {
+        let mut plugins: BTreeMap<PathBuf, Arc<Plugin>> = BTreeMap::new();
+        let mut agents = Vec::new();
+        let streams = RngStreams { seed };
+        for (i, nation) in world.nations.iter().enumerate() {
+            let Some(binding) = &nation.strategy else {
+                continue;
+            };
+            let path = search.find(&binding.name, &nation.name)?;
+            let plugin = match plugins.get(&path) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = Arc::new(Plugin::load(&path)?);
+                    plugins.insert(path.clone(), p.clone());
+                    p
+                }
+            };
+            let agent_seed = streams
+                .stream(StableId::of("nation", &nation.name), "strategy")
+                .next_u64();
+            let label: &'static LogLabel = Box::leak(Box::new(LogLabel(format!(
+                "{}@{}",
+                plugin.name, nation.name
+            ))));
+            let host_api = abi::HostApi {
+                ctx: label as *const LogLabel as *mut c_void,
+                log: host_log,
+            };
+            let mut error = vec![0u8; ERROR_CAP];
+            let mut err = abi::ErrorBuf {
+                ptr: error.as_mut_ptr(),
+                cap: error.len(),
+                len: 0,
+            };
+            let mut instance: *mut c_void = std::ptr::null_mut();
+            let status = (plugin.api().create)(
+                abi::View::of(binding.params_toml.as_bytes()),
+                agent_seed,
+                host_api,
+                &mut instance,
+                &mut err,
+            );
+            if status != abi::Status::Ok || instance.is_null() {
+                let message =
+                    String::from_utf8_lossy(&error[..err.len.min(ERROR_CAP)]).into_owned();
+                let message = if status == abi::Status::Panicked {
+                    format!("panicked: {message}")
+                } else {
+                    message
+                };
+                return Err(HostError::CreateFailed {
+                    plugin: plugin.name.clone(),
+                    path,
+                    nation: nation.name.clone(),
+                    message,
+                });
+            }
+            tracing::info!(plugin = %plugin.name, nation = %nation.name, path = %plugin.path.display(), "strategy loaded");
+            agents.push(Agent {
+                nation: NationId(i as u32),
+                nation_name: nation.name.clone(),
+                plugin,
+                instance,
+                active: true,
+            });
+        }
+        Ok(Host {
+            agents,
+            names: Names::new(world),
+            shared: Shared::default(),
+            actions: Vec::new(),
+            error: vec![0u8; ERROR_CAP],
+            policy,
+            n_markets: world.markets.len(),
+            n_nations: world.nations.len(),
+            market_names: (0..world.markets.len())
+                .map(|m| world.market_name(MarketId(m as u32)))
+                .collect(),
+        })
+    }
+
+    pub fn agents(&self) -> &[Agent] {
+        &self.agents
+    }
+
+    /// The distinct plugins loaded, in path order.
+    pub fn plugins(&self) -> Vec<Arc<Plugin>> {
+        let mut by_path: BTreeMap<PathBuf, Arc<Plugin>> = BTreeMap::new();
+        for a in &self.agents {
+            by_path
+                .entry(a.plugin.path.clone())
+                .or_insert_with(|| a.plugin.clone());
+        }
+        by_path.into_values().collect()
+    }
+
+    /// Step every active agent once, in nation order, and submit their actions for the
+    /// next tick. Returns the faults contained under `SkipAgent`; under `Abort` the
+    /// first fault is the error.
+    pub fn decide(&mut self, sim: &mut Simulation) -> Result<Vec<HostError>, HostError> {
+        if self.agents.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.shared.refresh(&self.names, sim);
+        let tick = sim.tick();
+        let mut contained = Vec::new();
+        for k in 0..self.agents.len() {
+            if !self.agents[k].active {
+                continue;
+            }
+            match self.decide_one(sim, k, tick) {
+                Ok(actions) => {
+                    let nation = self.agents[k].nation;
+                    for a in actions {
+                        sim.submit(nation, a);
+                    }
+                }
+                Err(e) if self.policy == OnPluginError::SkipAgent && e.is_runtime() => {
+                    tracing::error!("{e}; skipping this agent for the rest of the run");
+                    self.agents[k].active = false;
+                    contained.push(e);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(contained)
+    }
+
+    fn decide_one(
+        &mut self,
+        sim: &Simulation,
+        k: usize,
+        tick: u64,
+    ) -> Result<Vec<PolicyAction>, HostError> {
+        let obs = self.shared.observation(sim, self.agents[k].nation);
+        self.actions.clear();
+        let mut sink = abi::ActionSink {
+            ctx: &mut self.actions as *mut Vec<abi::Action> as *mut c_void,
+            push: push_action,
+        };
+        let mut err = abi::ErrorBuf {
+            ptr: self.error.as_mut_ptr(),
+            cap: self.error.len(),
+            len: 0,
+        };
+        let agent = &self.agents[k];
+        let status = (agent.plugin.api().decide)(agent.instance, &obs, &mut sink, &mut err);
+        let message =
+            || String::from_utf8_lossy(&self.error[..err.len.min(ERROR_CAP)]).into_owned();
+        let (plugin, nation) = (agent.plugin.name.clone(), agent.nation_name.clone());
+        match status {
+            abi::Status::Ok => {}
+            abi::Status::Panicked => {
+                return Err(HostError::Panicked {
+                    plugin,
+                    nation,
+                    tick,
+                    message: message(),
+                });
+            }
+            abi::Status::Error => {
+                return Err(HostError::DecideFailed {
+                    plugin,
+                    nation,
+                    tick,
+                    message: message(),
+                });
+            }
+        }
+        self.actions
+            .iter()
+            .map(|a| {
+                self.check(a).map_err(|message| HostError::InvalidAction {
+                    plugin: plugin.clone(),
+                    nation: nation.clone(),
+                    tick,
+                    message,
+                })
+            })
+            .collect()
+    }
+
+    /// Turn a raw action into an engine action, or say exactly what is wrong with it.
+    fn check(&self, a: &abi::Action) -> Result<PolicyAction, String> {
+        let kind = match a.kind {
+            abi::action::SET_TARIFF => "set_tariff",
+            abi::action::SET_LICENCE => "set_licence",
+            abi::action::SET_FLOOR => "set_floor",
+            abi::action::STOCKPILE_BUY => "stockpile_buy",
+            abi::action::STOCKPILE_RELEASE => "stockpile_release",
+            abi::action::INVEST => "invest",
+            other => return Err(format!("unknown action kind {other}")),
+        };
+        if a.market as usize >= self.n_markets {
+            return Err(format!(
+                "{kind}: unknown market id {} (this world has {} markets)",
+                a.market, self.n_markets
+            ));
+        }
+        let market = MarketId(a.market);
+        let where_ = &self.market_names[a.market as usize];
+        let nation = || {
+            if (a.nation as usize) < self.n_nations {
+                Ok(NationId(a.nation))
+            } else {
+                Err(format!(
+                    "{kind} in {where_}: unknown nation id {} (this world has {} nations)",
+                    a.nation, self.n_nations
+                ))
+            }
+        };
+        let non_negative = |what: &str, x: f64| {
+            if x.is_finite() && x >= 0.0 {
+                Ok(x)
+            } else {
+                Err(format!(
+                    "{kind} in {where_}: {what} is {x}, must be a finite number >= 0"
+                ))
+            }
+        };
+        Ok(match a.kind {
+            abi::action::SET_TARIFF => {
+                let rate = non_negative("rate", a.value)?;
+                if rate > 10.0 {
+                    return Err(format!(
+                        "{kind} in {where_}: rate {rate} is above 10 (1000%); rates are fractions, 0.25 = 25%"
+                    ));
+                }
+                PolicyAction::SetTariff {
+                    market,
+                    exporter: nation()?,
+                    rate,
+                }
+            }
+            abi::action::SET_LICENCE => {
+                let licence = match a.licence {
+                    abi::licence::OPEN => Licence::Open,
+                    abi::licence::BAN => Licence::Ban,
+                    abi::licence::QUOTA => Licence::Quota {
+                        t_per_tick: non_negative("quota", a.value)?,
+                    },
+                    abi::licence::LICENSED => Licence::Licensed {
+                        delay_ticks: a.delay_ticks,
+                    },
+                    other => {
+                        return Err(format!("{kind} in {where_}: unknown licence kind {other}"));
+                    }
+                };
+                PolicyAction::SetLicence {
+                    market,
+                    destination: nation()?,
+                    licence,
+                }
+            }
+            abi::action::SET_FLOOR => PolicyAction::SetFloor {
+                market,
+                floor_usd_per_t: non_negative("floor", a.value)?,
+            },
+            abi::action::STOCKPILE_BUY => PolicyAction::StockpileBuy {
+                market,
+                t: non_negative("quantity", a.value)?,
+                max_price: non_negative("max price", a.price)?,
+            },
+            abi::action::STOCKPILE_RELEASE => PolicyAction::StockpileRelease {
+                market,
+                t: non_negative("quantity", a.value)?,
+                min_price: non_negative("min price", a.price)?,
+            },
+            _ => PolicyAction::Invest {
+                market,
+                host: nation()?,
+                t_per_year: non_negative("capacity", a.value)?,
+                usd_per_tpy: non_negative("cost per t/yr", a.price)?,
+            },
+        })
+    }
+}

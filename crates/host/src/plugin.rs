@@ -1,0 +1,100 @@
+//! A loaded plugin library: handshake first, then the function table.
+
+use std::path::{Path, PathBuf};
+
+use chokepoint_abi as abi;
+use libloading::Library;
+
+use crate::HostError;
+
+/// A strategy library, loaded once and never unloaded.
+pub struct Plugin {
+    pub name: String,
+    pub path: PathBuf,
+    pub abi_version: u32,
+    /// BLAKE3 of the library file, for provenance.
+    pub hash: String,
+    api: &'static abi::StrategyApi,
+}
+
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("name", &self.name)
+            .field("path", &self.path)
+            .field("abi_version", &self.abi_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Plugin {
+    /// Load `path`: check the ABI version before calling anything else, then fetch the
+    /// function table.
+    pub fn load(path: &Path) -> Result<Self, HostError> {
+        let bytes = std::fs::read(path).map_err(|e| HostError::NotLoadable {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let hash = blake3::hash(&bytes).to_hex().to_string();
+        // SAFETY: loading runs the library's initialisers; a chokepoint plugin is Rust code
+        // built with the SDK. We cannot protect against a malicious library, only refuse
+        // wrong ones before calling into them.
+        let lib = unsafe { Library::new(path) }.map_err(|e| HostError::NotLoadable {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        // Never unload (see the crate docs).
+        let lib: &'static Library = Box::leak(Box::new(lib));
+        let missing = |symbol: &std::ffi::CStr| HostError::MissingSymbol {
+            path: path.to_path_buf(),
+            symbol: symbol.to_string_lossy().into_owned(),
+        };
+        // SAFETY: the symbol's type is fixed by the ABI crate; we only call it.
+        let version_fn = unsafe { lib.get::<abi::AbiVersionFn>(abi::ABI_VERSION_SYMBOL) }
+            .map_err(|_| missing(abi::ABI_VERSION_SYMBOL))?;
+        // SAFETY: as above; the function takes nothing and returns a u32.
+        let found = unsafe { version_fn() };
+        if found != abi::ABI_VERSION {
+            return Err(HostError::AbiMismatch {
+                path: path.to_path_buf(),
+                found,
+                expected: abi::ABI_VERSION,
+            });
+        }
+        // SAFETY: same ABI version, so the entry symbol has the declared type.
+        let entry = unsafe { lib.get::<abi::EntryFn>(abi::ENTRY_SYMBOL) }
+            .map_err(|_| missing(abi::ENTRY_SYMBOL))?;
+        // SAFETY: the entry returns a pointer to a static table in the (never unloaded) library.
+        let api = unsafe { entry() };
+        if api.is_null() {
+            return Err(HostError::NotLoadable {
+                path: path.to_path_buf(),
+                message: "the entry point returned no function table".into(),
+            });
+        }
+        // SAFETY: non-null, static for the life of the library, which is the process.
+        let api: &'static abi::StrategyApi = unsafe { &*api };
+        if api.abi_version != abi::ABI_VERSION
+            || api.size as usize != std::mem::size_of::<abi::StrategyApi>()
+        {
+            return Err(HostError::AbiMismatch {
+                path: path.to_path_buf(),
+                found: api.abi_version,
+                expected: abi::ABI_VERSION,
+            });
+        }
+        // SAFETY: the name is static text in the library.
+        let name = String::from_utf8_lossy(unsafe { api.name.as_slice() }).into_owned();
+        Ok(Plugin {
+            name,
+            path: path.to_path_buf(),
+            abi_version: found,
+            hash,
+            api,
+        })
+    }
+
+    pub(crate) fn api(&self) -> &'static abi::StrategyApi {
+        self.api
+    }
+}
