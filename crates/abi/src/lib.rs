@@ -44,10 +44,16 @@ pub struct View<T> {
 
 impl<T> View<T> {
     pub const fn empty() -> Self {
-        View { ptr: core::ptr::null(), len: 0 }
+        View {
+            ptr: core::ptr::null(),
+            len: 0,
+        }
     }
     pub fn of(slice: &[T]) -> Self {
-        View { ptr: slice.as_ptr(), len: slice.len() }
+        View {
+            ptr: slice.as_ptr(),
+            len: slice.len(),
+        }
     }
     /// # Safety
     /// `ptr` must point to `len` valid values that outlive `'a` (null with len 0 is fine).
@@ -103,9 +109,20 @@ pub struct StrategyApi {
     /// The strategy's name, static.
     pub name: Str,
     /// Create an instance from parameters (TOML text) and its own RNG seed.
-    pub create: extern "C" fn(params: Str, seed: u64, host: HostApi, instance: *mut *mut c_void, err: *mut ErrorBuf) -> Status,
+    pub create: extern "C" fn(
+        params: Str,
+        seed: u64,
+        host: HostApi,
+        instance: *mut *mut c_void,
+        err: *mut ErrorBuf,
+    ) -> Status,
     /// One decision: read the observation, push actions.
-    pub decide: extern "C" fn(instance: *mut c_void, obs: *const Observation, sink: *mut ActionSink, err: *mut ErrorBuf) -> Status,
+    pub decide: extern "C" fn(
+        instance: *mut c_void,
+        obs: *const Observation,
+        sink: *mut ActionSink,
+        err: *mut ErrorBuf,
+    ) -> Status,
     /// Free an instance made by `create`.
     pub destroy: extern "C" fn(instance: *mut c_void),
 }
@@ -303,7 +320,15 @@ pub struct Action {
 
 impl Action {
     pub const fn new(kind: u32, market: u32) -> Self {
-        Action { kind, market, nation: 0, licence: 0, value: 0.0, price: 0.0, delay_ticks: 0 }
+        Action {
+            kind,
+            market,
+            nation: 0,
+            licence: 0,
+            value: 0.0,
+            price: 0.0,
+            delay_ticks: 0,
+        }
     }
 }
 

@@ -94,7 +94,8 @@ impl Plugin {
         })
     }
 
-    pub(crate) fn api(&self) -> &'static abi::StrategyApi {
+    /// The plugin's function table (for benchmarks and tools that drive it directly).
+    pub fn api(&self) -> &'static abi::StrategyApi {
         self.api
     }
 }

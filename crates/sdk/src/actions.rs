@@ -12,7 +12,9 @@ pub enum Licence {
     /// At most this many tonnes per tick.
     Quota(f64),
     /// Each shipment needs a licence granted after this many ticks.
-    Licensed { delay_ticks: u32 },
+    Licensed {
+        delay_ticks: u32,
+    },
 }
 
 impl Licence {
@@ -51,7 +53,9 @@ enum Sink<'a> {
 impl<'a> Actions<'a> {
     #[doc(hidden)]
     pub fn from_sink(sink: &'a mut abi::ActionSink) -> Self {
-        Actions { sink: Sink::Engine(sink) }
+        Actions {
+            sink: Sink::Engine(sink),
+        }
     }
 
     /// Collect into a vector (the in-process test harness uses this).
@@ -69,7 +73,11 @@ impl<'a> Actions<'a> {
 
     /// My tariff on imports from `exporter` in `m` (0.25 = 25%).
     pub fn set_tariff(&mut self, m: MarketId, exporter: NationId, rate: f64) {
-        self.push(abi::Action { nation: exporter.0, value: rate, ..abi::Action::new(abi::action::SET_TARIFF, m.0) });
+        self.push(abi::Action {
+            nation: exporter.0,
+            value: rate,
+            ..abi::Action::new(abi::action::SET_TARIFF, m.0)
+        });
     }
 
     /// My export licence regime towards `destination` in `m`.
@@ -80,28 +88,50 @@ impl<'a> Actions<'a> {
             Licence::Quota(q) => (abi::licence::QUOTA, q, 0),
             Licence::Licensed { delay_ticks } => (abi::licence::LICENSED, 0.0, delay_ticks),
         };
-        self.push(abi::Action { nation: destination.0, licence: kind, value, delay_ticks: delay, ..abi::Action::new(abi::action::SET_LICENCE, m.0) });
+        self.push(abi::Action {
+            nation: destination.0,
+            licence: kind,
+            value,
+            delay_ticks: delay,
+            ..abi::Action::new(abi::action::SET_LICENCE, m.0)
+        });
     }
 
     /// A floor on the landed price of my imports in `m`, held by a variable levy
     /// `max(0, floor - landed)`; 0 removes it.
     pub fn set_floor(&mut self, m: MarketId, floor_usd_per_t: f64) {
-        self.push(abi::Action { value: floor_usd_per_t, ..abi::Action::new(abi::action::SET_FLOOR, m.0) });
+        self.push(abi::Action {
+            value: floor_usd_per_t,
+            ..abi::Action::new(abi::action::SET_FLOOR, m.0)
+        });
     }
 
     /// My stockpile buys up to `t` tonnes this tick at prices up to `max_price`.
     pub fn stockpile_buy(&mut self, m: MarketId, t: f64, max_price: f64) {
-        self.push(abi::Action { value: t, price: max_price, ..abi::Action::new(abi::action::STOCKPILE_BUY, m.0) });
+        self.push(abi::Action {
+            value: t,
+            price: max_price,
+            ..abi::Action::new(abi::action::STOCKPILE_BUY, m.0)
+        });
     }
 
     /// My stockpile sells up to `t` tonnes this tick at prices from `min_price` up.
     pub fn stockpile_release(&mut self, m: MarketId, t: f64, min_price: f64) {
-        self.push(abi::Action { value: t, price: min_price, ..abi::Action::new(abi::action::STOCKPILE_RELEASE, m.0) });
+        self.push(abi::Action {
+            value: t,
+            price: min_price,
+            ..abi::Action::new(abi::action::STOCKPILE_RELEASE, m.0)
+        });
     }
 
     /// Finance `tpy` tonnes per year of new capacity in `m` hosted by `host`, at
     /// `usd_per_tpy` of capital per t/yr; it comes online after the stage's build lag.
     pub fn invest(&mut self, m: MarketId, host: NationId, tpy: f64, usd_per_tpy: f64) {
-        self.push(abi::Action { nation: host.0, value: tpy, price: usd_per_tpy, ..abi::Action::new(abi::action::INVEST, m.0) });
+        self.push(abi::Action {
+            nation: host.0,
+            value: tpy,
+            price: usd_per_tpy,
+            ..abi::Action::new(abi::action::INVEST, m.0)
+        });
     }
 }

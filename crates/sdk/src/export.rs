@@ -41,7 +41,13 @@ fn panic_message(p: Box<dyn Any + Send>) -> String {
     }
 }
 
-pub extern "C" fn create<S: Strategy>(params: Str, seed: u64, host: HostApi, instance: *mut *mut c_void, err: *mut ErrorBuf) -> Status {
+pub extern "C" fn create<S: Strategy>(
+    params: Str,
+    seed: u64,
+    host: HostApi,
+    instance: *mut *mut c_void,
+    err: *mut ErrorBuf,
+) -> Status {
     let made = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the engine's params text is valid for the call.
         let bytes = unsafe { params.as_slice() };
@@ -70,7 +76,12 @@ pub extern "C" fn create<S: Strategy>(params: Str, seed: u64, host: HostApi, ins
     }
 }
 
-pub extern "C" fn decide<S: Strategy>(instance: *mut c_void, obs: *const abi::Observation, sink: *mut ActionSink, err: *mut ErrorBuf) -> Status {
+pub extern "C" fn decide<S: Strategy>(
+    instance: *mut c_void,
+    obs: *const abi::Observation,
+    sink: *mut ActionSink,
+    err: *mut ErrorBuf,
+) -> Status {
     if instance.is_null() || obs.is_null() || sink.is_null() {
         write_error(err, "null pointer passed to decide");
         return Status::Error;
@@ -78,7 +89,13 @@ pub extern "C" fn decide<S: Strategy>(instance: *mut c_void, obs: *const abi::Ob
     let done = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: `instance` came from `create::<S>`; `obs` and `sink` are valid for the
         // call, as the ABI contract says.
-        let (strategy, obs, sink) = unsafe { (&mut *instance.cast::<S>(), Observation::from_raw(&*obs), &mut *sink) };
+        let (strategy, obs, sink) = unsafe {
+            (
+                &mut *instance.cast::<S>(),
+                Observation::from_raw(&*obs),
+                &mut *sink,
+            )
+        };
         strategy.decide(&obs, &mut Actions::from_sink(sink));
     }));
     match done {
@@ -116,7 +133,10 @@ macro_rules! export_strategy {
             static API: $crate::abi::StrategyApi = $crate::abi::StrategyApi {
                 abi_version: $crate::abi::ABI_VERSION,
                 size: ::core::mem::size_of::<$crate::abi::StrategyApi>() as u32,
-                name: $crate::abi::View { ptr: $name.as_ptr(), len: $name.len() },
+                name: $crate::abi::View {
+                    ptr: $name.as_ptr(),
+                    len: $name.len(),
+                },
                 create: $crate::export::create::<$ty>,
                 decide: $crate::export::decide::<$ty>,
                 destroy: $crate::export::destroy::<$ty>,

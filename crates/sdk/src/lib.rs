@@ -108,5 +108,7 @@ pub trait Strategy: Sized + 'static {
 
 /// Everything a strategy file needs.
 pub mod prelude {
-    pub use crate::{Actions, Context, Licence, Logger, MarketId, NationId, Observation, Params, Strategy};
+    pub use crate::{
+        Actions, Context, Licence, Logger, MarketId, NationId, Observation, Params, Strategy,
+    };
 }

@@ -122,77 +122,140 @@ impl<'a> Observation<'a> {
         (0..self.nations.len() as u32).map(NationId)
     }
     pub fn nation_name(&self, n: NationId) -> &str {
-        self.nations.get(n.0 as usize).map(|i| text(i.name)).unwrap_or("")
+        self.nations
+            .get(n.0 as usize)
+            .map(|i| text(i.name))
+            .unwrap_or("")
     }
     pub fn region(&self, n: NationId) -> &str {
-        self.nations.get(n.0 as usize).map(|i| text(i.region)).unwrap_or("")
+        self.nations
+            .get(n.0 as usize)
+            .map(|i| text(i.region))
+            .unwrap_or("")
     }
     pub fn nation_id(&self, name: &str) -> Option<NationId> {
-        self.nations.iter().position(|i| text(i.name) == name).map(|i| NationId(i as u32))
+        self.nations
+            .iter()
+            .position(|i| text(i.name) == name)
+            .map(|i| NationId(i as u32))
     }
 
     pub fn markets(&self) -> impl Iterator<Item = MarketId> + '_ {
         (0..self.markets.len() as u32).map(MarketId)
     }
     pub fn commodity(&self, m: MarketId) -> &str {
-        self.markets.get(m.0 as usize).map(|i| text(i.commodity)).unwrap_or("")
+        self.markets
+            .get(m.0 as usize)
+            .map(|i| text(i.commodity))
+            .unwrap_or("")
     }
     pub fn stage(&self, m: MarketId) -> &str {
-        self.markets.get(m.0 as usize).map(|i| text(i.stage)).unwrap_or("")
+        self.markets
+            .get(m.0 as usize)
+            .map(|i| text(i.stage))
+            .unwrap_or("")
     }
     pub fn market_id(&self, commodity: &str, stage: &str) -> Option<MarketId> {
-        self.markets.iter().position(|i| text(i.commodity) == commodity && text(i.stage) == stage).map(|i| MarketId(i as u32))
+        self.markets
+            .iter()
+            .position(|i| text(i.commodity) == commodity && text(i.stage) == stage)
+            .map(|i| MarketId(i as u32))
     }
     pub fn reference_price(&self, m: MarketId) -> f64 {
-        self.markets.get(m.0 as usize).map(|i| i.reference_price_usd_per_t).unwrap_or(0.0)
+        self.markets
+            .get(m.0 as usize)
+            .map(|i| i.reference_price_usd_per_t)
+            .unwrap_or(0.0)
     }
     pub fn build_lag_ticks(&self, m: MarketId) -> u32 {
-        self.markets.get(m.0 as usize).map(|i| i.build_lag_ticks).unwrap_or(0)
+        self.markets
+            .get(m.0 as usize)
+            .map(|i| i.build_lag_ticks)
+            .unwrap_or(0)
     }
 
     /// Last tick's price inside nation `n` (None if it had none).
     pub fn price(&self, m: MarketId, n: NationId) -> Option<f64> {
-        self.prices.binary_search_by_key(&(m.0, n.0), |p| (p.market, p.nation)).ok().map(|i| self.prices[i].price_usd_per_t)
+        self.prices
+            .binary_search_by_key(&(m.0, n.0), |p| (p.market, p.nation))
+            .ok()
+            .map(|i| self.prices[i].price_usd_per_t)
     }
 
     /// Last tick's flows.
     pub fn flows(&self) -> impl Iterator<Item = Flow> + '_ {
-        self.flows.iter().map(|f| Flow { market: MarketId(f.market), from: NationId(f.from), to: NationId(f.to), quantity_t: f.quantity_t, landed_usd_per_t: f.landed_usd_per_t })
+        self.flows.iter().map(|f| Flow {
+            market: MarketId(f.market),
+            from: NationId(f.from),
+            to: NationId(f.to),
+            quantity_t: f.quantity_t,
+            landed_usd_per_t: f.landed_usd_per_t,
+        })
     }
     /// What `n` imported in `m` last tick, from everyone else.
     pub fn imports(&self, m: MarketId, n: NationId) -> f64 {
-        self.flows().filter(|f| f.market == m && f.to == n && f.from != n).map(|f| f.quantity_t).sum()
+        self.flows()
+            .filter(|f| f.market == m && f.to == n && f.from != n)
+            .map(|f| f.quantity_t)
+            .sum()
     }
     /// What `to` received from `from` in `m` last tick.
     pub fn flow(&self, m: MarketId, from: NationId, to: NationId) -> f64 {
-        self.flows().filter(|f| f.market == m && f.from == from && f.to == to).map(|f| f.quantity_t).sum()
+        self.flows()
+            .filter(|f| f.market == m && f.from == from && f.to == to)
+            .map(|f| f.quantity_t)
+            .sum()
     }
 
     /// Last tick's output of nation `n` in `m`.
     pub fn production(&self, m: MarketId, n: NationId) -> f64 {
-        self.production.binary_search_by_key(&(m.0, n.0), |p| (p.market, p.nation)).ok().map(|i| self.production[i].produced_t).unwrap_or(0.0)
+        self.production
+            .binary_search_by_key(&(m.0, n.0), |p| (p.market, p.nation))
+            .ok()
+            .map(|i| self.production[i].produced_t)
+            .unwrap_or(0.0)
     }
     /// Capacity of nation `n` in `m`.
     pub fn capacity(&self, m: MarketId, n: NationId) -> f64 {
-        self.production.binary_search_by_key(&(m.0, n.0), |p| (p.market, p.nation)).ok().map(|i| self.production[i].capacity_t).unwrap_or(0.0)
+        self.production
+            .binary_search_by_key(&(m.0, n.0), |p| (p.market, p.nation))
+            .ok()
+            .map(|i| self.production[i].capacity_t)
+            .unwrap_or(0.0)
     }
     /// World output in `m` last tick.
     pub fn world_production(&self, m: MarketId) -> f64 {
-        self.production.iter().filter(|p| p.market == m.0).map(|p| p.produced_t).sum()
+        self.production
+            .iter()
+            .filter(|p| p.market == m.0)
+            .map(|p| p.produced_t)
+            .sum()
     }
     /// Nation `n`'s share of world output in `m` (0 when nothing was made).
     pub fn supply_share(&self, m: MarketId, n: NationId) -> f64 {
         let w = self.world_production(m);
-        if w > 0.0 { self.production(m, n) / w } else { 0.0 }
+        if w > 0.0 {
+            self.production(m, n) / w
+        } else {
+            0.0
+        }
     }
     /// Nation `n`'s shortage in `m` last tick.
     pub fn shortage(&self, m: MarketId, n: NationId) -> f64 {
-        self.shortages.binary_search_by_key(&(m.0, n.0), |p| (p.market, p.nation)).ok().map(|i| self.shortages[i].shortage_t).unwrap_or(0.0)
+        self.shortages
+            .binary_search_by_key(&(m.0, n.0), |p| (p.market, p.nation))
+            .ok()
+            .map(|i| self.shortages[i].shortage_t)
+            .unwrap_or(0.0)
     }
 
     /// The tariff `importer` levies on `exporter` in `m`.
     pub fn tariff(&self, m: MarketId, importer: NationId, exporter: NationId) -> f64 {
-        self.tariffs.iter().find(|t| t.market == m.0 && t.importer == importer.0 && t.exporter == exporter.0).map(|t| t.rate).unwrap_or(0.0)
+        self.tariffs
+            .iter()
+            .find(|t| t.market == m.0 && t.importer == importer.0 && t.exporter == exporter.0)
+            .map(|t| t.rate)
+            .unwrap_or(0.0)
     }
     /// The export licence `exporter` applies to `destination` in `m`.
     pub fn licence(&self, m: MarketId, exporter: NationId, destination: NationId) -> Licence {
@@ -204,19 +267,38 @@ impl<'a> Observation<'a> {
     }
     /// The floor on imports into `importer` in `m`, if any.
     pub fn floor(&self, m: MarketId, importer: NationId) -> Option<f64> {
-        self.floors.iter().find(|f| f.market == m.0 && f.importer == importer.0).map(|f| f.floor_usd_per_t)
+        self.floors
+            .iter()
+            .find(|f| f.market == m.0 && f.importer == importer.0)
+            .map(|f| f.floor_usd_per_t)
     }
 
     /// My firms.
     pub fn firms(&self) -> impl Iterator<Item = Firm> + '_ {
-        self.firms.iter().map(|f| Firm { market: MarketId(f.market), capacity_t: f.capacity_t, produced_t: f.produced_t, stock_t: f.stock_t })
+        self.firms.iter().map(|f| Firm {
+            market: MarketId(f.market),
+            capacity_t: f.capacity_t,
+            produced_t: f.produced_t,
+            stock_t: f.stock_t,
+        })
     }
     /// My stockpile in `m`, if I have one.
     pub fn stockpile(&self, m: MarketId) -> Option<Stockpile> {
-        self.stockpiles.iter().find(|s| s.market == m.0).map(|s| Stockpile { market: m, holdings_t: s.holdings_t, budget_usd: s.budget_usd })
+        self.stockpiles
+            .iter()
+            .find(|s| s.market == m.0)
+            .map(|s| Stockpile {
+                market: m,
+                holdings_t: s.holdings_t,
+                budget_usd: s.budget_usd,
+            })
     }
     pub fn stockpiles(&self) -> impl Iterator<Item = Stockpile> + '_ {
-        self.stockpiles.iter().map(|s| Stockpile { market: MarketId(s.market), holdings_t: s.holdings_t, budget_usd: s.budget_usd })
+        self.stockpiles.iter().map(|s| Stockpile {
+            market: MarketId(s.market),
+            holdings_t: s.holdings_t,
+            budget_usd: s.budget_usd,
+        })
     }
     /// Capacity under construction everywhere.
     pub fn pipeline(&self) -> impl Iterator<Item = Pipeline> + '_ {

@@ -11,7 +11,8 @@ pub struct Params {
 impl Params {
     /// Parse TOML text (the engine passes the `params` table as text).
     pub fn parse(text: &str) -> Result<Self, String> {
-        let table: Table = toml::from_str(text).map_err(|e| format!("params are not valid TOML: {e}"))?;
+        let table: Table =
+            toml::from_str(text).map_err(|e| format!("params are not valid TOML: {e}"))?;
         Ok(Params { table })
     }
 
@@ -25,11 +26,20 @@ impl Params {
 
     /// Keys not in `known`: strategies call this to reject typos.
     pub fn unknown_keys(&self, known: &[&str]) -> Result<(), String> {
-        let bad: Vec<&str> = self.table.keys().map(String::as_str).filter(|k| !known.contains(k)).collect();
+        let bad: Vec<&str> = self
+            .table
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !known.contains(k))
+            .collect();
         if bad.is_empty() {
             Ok(())
         } else {
-            Err(format!("unknown parameter(s) {}; this strategy takes: {}", bad.join(", "), known.join(", ")))
+            Err(format!(
+                "unknown parameter(s) {}; this strategy takes: {}",
+                bad.join(", "),
+                known.join(", ")
+            ))
         }
     }
 
@@ -46,7 +56,9 @@ impl Params {
         match self.table.get(key) {
             None => Ok(default),
             Some(Value::Integer(i)) if *i >= 0 => Ok(*i as u64),
-            Some(v) => Err(format!("parameter `{key}` must be a whole number >= 0, got {v}")),
+            Some(v) => Err(format!(
+                "parameter `{key}` must be a whole number >= 0, got {v}"
+            )),
         }
     }
 
@@ -72,9 +84,15 @@ impl Params {
             None => Ok(Vec::new()),
             Some(Value::Array(a)) => a
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).ok_or_else(|| format!("parameter `{key}` must be a list of strings, got {v}")))
+                .map(|v| {
+                    v.as_str().map(str::to_string).ok_or_else(|| {
+                        format!("parameter `{key}` must be a list of strings, got {v}")
+                    })
+                })
                 .collect(),
-            Some(v) => Err(format!("parameter `{key}` must be a list of strings, got {v}")),
+            Some(v) => Err(format!(
+                "parameter `{key}` must be a list of strings, got {v}"
+            )),
         }
     }
 }

@@ -47,19 +47,29 @@ impl ObservationBuilder {
     /// Nations by name and markets as (commodity, stage, reference price).
     pub fn new(nations: &[&str], markets: &[(&str, &str, f64)]) -> Self {
         ObservationBuilder {
-            names: nations.iter().map(|n| (n.to_string(), "world".to_string())).collect(),
-            markets: markets.iter().map(|(c, s, p)| (c.to_string(), s.to_string(), *p, 12)).collect(),
+            names: nations
+                .iter()
+                .map(|n| (n.to_string(), "world".to_string()))
+                .collect(),
+            markets: markets
+                .iter()
+                .map(|(c, s, p)| (c.to_string(), s.to_string(), *p, 12))
+                .collect(),
             ..Default::default()
         }
     }
     fn n(&self, name: &str) -> u32 {
-        self.names.iter().position(|(n, _)| n == name).unwrap_or_else(|| panic!("no nation {name} in the builder")) as u32
+        self.names
+            .iter()
+            .position(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("no nation {name} in the builder")) as u32
     }
     fn m(&self, commodity: &str, stage: &str) -> u32 {
         self.markets
             .iter()
             .position(|(c, s, _, _)| c == commodity && s == stage)
-            .unwrap_or_else(|| panic!("no market {commodity}/{stage} in the builder")) as u32
+            .unwrap_or_else(|| panic!("no market {commodity}/{stage} in the builder"))
+            as u32
     }
     pub fn me(mut self, nation: &str) -> Self {
         self.me = self.n(nation);
@@ -76,61 +86,175 @@ impl ObservationBuilder {
     pub fn price(mut self, commodity: &str, stage: &str, nation: &str, p: f64) -> Self {
         let (m, n) = (self.m(commodity, stage), self.n(nation));
         self.prices.retain(|x| (x.market, x.nation) != (m, n));
-        self.prices.push(abi::PriceObs { market: m, nation: n, price_usd_per_t: p });
+        self.prices.push(abi::PriceObs {
+            market: m,
+            nation: n,
+            price_usd_per_t: p,
+        });
         self.prices.sort_by_key(|x| (x.market, x.nation));
         self
     }
-    pub fn flow(mut self, commodity: &str, stage: &str, from: &str, to: &str, t: f64, landed: f64) -> Self {
+    pub fn flow(
+        mut self,
+        commodity: &str,
+        stage: &str,
+        from: &str,
+        to: &str,
+        t: f64,
+        landed: f64,
+    ) -> Self {
         let (m, f, d) = (self.m(commodity, stage), self.n(from), self.n(to));
-        self.flows.push(abi::FlowObs { market: m, from: f, to: d, quantity_t: t, landed_usd_per_t: landed });
+        self.flows.push(abi::FlowObs {
+            market: m,
+            from: f,
+            to: d,
+            quantity_t: t,
+            landed_usd_per_t: landed,
+        });
         self
     }
-    pub fn production(mut self, commodity: &str, stage: &str, nation: &str, produced: f64, capacity: f64) -> Self {
+    pub fn production(
+        mut self,
+        commodity: &str,
+        stage: &str,
+        nation: &str,
+        produced: f64,
+        capacity: f64,
+    ) -> Self {
         let (m, n) = (self.m(commodity, stage), self.n(nation));
-        self.production.push(abi::ProductionObs { market: m, nation: n, produced_t: produced, capacity_t: capacity });
+        self.production.push(abi::ProductionObs {
+            market: m,
+            nation: n,
+            produced_t: produced,
+            capacity_t: capacity,
+        });
         self.production.sort_by_key(|x| (x.market, x.nation));
         self
     }
     pub fn shortage(mut self, commodity: &str, stage: &str, nation: &str, t: f64) -> Self {
         let (m, n) = (self.m(commodity, stage), self.n(nation));
-        self.shortages.push(abi::ShortageObs { market: m, nation: n, shortage_t: t });
+        self.shortages.push(abi::ShortageObs {
+            market: m,
+            nation: n,
+            shortage_t: t,
+        });
         self.shortages.sort_by_key(|x| (x.market, x.nation));
         self
     }
-    pub fn tariff(mut self, commodity: &str, stage: &str, importer: &str, exporter: &str, rate: f64) -> Self {
+    pub fn tariff(
+        mut self,
+        commodity: &str,
+        stage: &str,
+        importer: &str,
+        exporter: &str,
+        rate: f64,
+    ) -> Self {
         let (m, i, x) = (self.m(commodity, stage), self.n(importer), self.n(exporter));
-        self.tariffs.push(abi::TariffObs { market: m, importer: i, exporter: x, rate });
+        self.tariffs.push(abi::TariffObs {
+            market: m,
+            importer: i,
+            exporter: x,
+            rate,
+        });
         self
     }
-    pub fn licence(mut self, commodity: &str, stage: &str, exporter: &str, destination: &str, kind: u32, quota_t: f64, delay_ticks: u32) -> Self {
-        let (m, x, d) = (self.m(commodity, stage), self.n(exporter), self.n(destination));
-        self.licences.push(abi::LicenceObs { market: m, exporter: x, destination: d, kind, quota_t, delay_ticks });
+    pub fn licence(
+        mut self,
+        commodity: &str,
+        stage: &str,
+        exporter: &str,
+        destination: &str,
+        kind: u32,
+        quota_t: f64,
+        delay_ticks: u32,
+    ) -> Self {
+        let (m, x, d) = (
+            self.m(commodity, stage),
+            self.n(exporter),
+            self.n(destination),
+        );
+        self.licences.push(abi::LicenceObs {
+            market: m,
+            exporter: x,
+            destination: d,
+            kind,
+            quota_t,
+            delay_ticks,
+        });
         self
     }
-    pub fn stockpile(mut self, commodity: &str, stage: &str, holdings_t: f64, budget_usd: f64) -> Self {
+    pub fn stockpile(
+        mut self,
+        commodity: &str,
+        stage: &str,
+        holdings_t: f64,
+        budget_usd: f64,
+    ) -> Self {
         let m = self.m(commodity, stage);
-        self.stockpiles.push(abi::StockpileObs { market: m, holdings_t, budget_usd });
+        self.stockpiles.push(abi::StockpileObs {
+            market: m,
+            holdings_t,
+            budget_usd,
+        });
         self
     }
     pub fn firm(mut self, commodity: &str, stage: &str, capacity_t: f64, produced_t: f64) -> Self {
         let m = self.m(commodity, stage);
         let firm = self.firms.len() as u32;
-        self.firms.push(abi::FirmObs { firm, market: m, capacity_t, produced_t, stock_t: 0.0 });
+        self.firms.push(abi::FirmObs {
+            firm,
+            market: m,
+            capacity_t,
+            produced_t,
+            stock_t: 0.0,
+        });
         self
     }
-    pub fn pipeline(mut self, commodity: &str, stage: &str, host: &str, funder: &str, capacity_t: f64, arrives_at_tick: u64) -> Self {
+    pub fn pipeline(
+        mut self,
+        commodity: &str,
+        stage: &str,
+        host: &str,
+        funder: &str,
+        capacity_t: f64,
+        arrives_at_tick: u64,
+    ) -> Self {
         let (m, h, f) = (self.m(commodity, stage), self.n(host), self.n(funder));
-        self.pipeline.push(abi::PipelineObs { market: m, nation: h, funder: f, capacity_t, arrives_at_tick });
+        self.pipeline.push(abi::PipelineObs {
+            market: m,
+            nation: h,
+            funder: f,
+            capacity_t,
+            arrives_at_tick,
+        });
         self
     }
 
     /// Call `f` with the observation as a strategy would see it.
     pub fn with<R>(&self, f: impl FnOnce(&Observation) -> R) -> R {
-        let nations: Vec<abi::NationInfo> = self.names.iter().map(|(n, r)| abi::NationInfo { name: abi::View::of(n.as_bytes()), region: abi::View::of(r.as_bytes()) }).collect();
+        // SAFETY: the raw observation's views point into `self` for the call.
+        self.with_raw(|raw| f(&unsafe { Observation::from_raw(raw) }))
+    }
+
+    /// Call `f` with the raw `#[repr(C)]` observation, as the engine hands it to a plugin.
+    pub fn with_raw<R>(&self, f: impl FnOnce(&abi::Observation) -> R) -> R {
+        let nations: Vec<abi::NationInfo> = self
+            .names
+            .iter()
+            .map(|(n, r)| abi::NationInfo {
+                name: abi::View::of(n.as_bytes()),
+                region: abi::View::of(r.as_bytes()),
+            })
+            .collect();
         let markets: Vec<abi::MarketInfo> = self
             .markets
             .iter()
-            .map(|(c, s, p, lag)| abi::MarketInfo { commodity: abi::View::of(c.as_bytes()), stage: abi::View::of(s.as_bytes()), reference_price_usd_per_t: *p, build_lag_ticks: *lag })
+            .map(|(c, s, p, lag)| abi::MarketInfo {
+                commodity: abi::View::of(c.as_bytes()),
+                stage: abi::View::of(s.as_bytes()),
+                reference_price_usd_per_t: *p,
+                build_lag_ticks: *lag,
+            })
             .collect();
         let raw = abi::Observation {
             tick: self.tick,
@@ -150,15 +274,16 @@ impl ObservationBuilder {
             stockpiles: abi::View::of(&self.stockpiles),
             pipeline: abi::View::of(&self.pipeline),
         };
-        // SAFETY: every view points into vectors that outlive this call.
-        let obs = unsafe { Observation::from_raw(&raw) };
-        f(&obs)
+        f(&raw)
     }
 }
 
 /// Create a strategy from TOML parameter text, as the engine would.
 pub fn create<S: Strategy>(params_toml: &str, seed: u64) -> Result<S, String> {
-    S::create(&Params::parse(params_toml)?, &Context::new(seed, Logger::new(None)))
+    S::create(
+        &Params::parse(params_toml)?,
+        &Context::new(seed, Logger::new(None)),
+    )
 }
 
 /// Run one decision and return the actions.

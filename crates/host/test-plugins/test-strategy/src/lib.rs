@@ -3,7 +3,7 @@
 
 use chokepoint_sdk::prelude::*;
 
-struct TestStrategy {
+pub struct TestStrategy {
     mode: String,
     from_tick: u64,
     rate: f64,
@@ -47,6 +47,8 @@ impl Strategy for TestStrategy {
                 ));
                 actions.set_tariff(m, other, self.rate);
             }
+            // One action, no logging: the trivial strategy the call-overhead bench times.
+            "trivial" => actions.set_tariff(m, other, self.rate),
             "panic" => panic!("deliberate panic at tick {}", obs.tick()),
             "nan" => actions.set_tariff(m, other, f64::NAN),
             "negative" => actions.stockpile_buy(m, -5.0, 100.0),
