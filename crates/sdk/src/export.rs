@@ -5,6 +5,11 @@
 //! the plugin's std is not the host's. A caught panic becomes [`Status::Panicked`] with
 //! its message in the engine's error buffer.
 
+#![expect(
+    clippy::not_unsafe_ptr_arg_deref,
+    reason = "these functions are the plugin side of the C ABI: the engine is the only caller and the ABI contract makes every pointer valid for the call; their types must be the safe `extern \"C\" fn` of the function table"
+)]
+
 use std::any::Any;
 use std::ffi::c_void;
 use std::panic::{AssertUnwindSafe, catch_unwind};
