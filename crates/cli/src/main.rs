@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the run failed (an accounting check, a plugin), 2 bad input
 //! (a world file or an argument), so scripts can tell a broken setup from a broken run.
 
+mod new_agent;
 mod run;
 mod summary;
 
@@ -37,6 +38,18 @@ enum Command {
     Validate {
         /// The world file (TOML).
         world: PathBuf,
+    },
+    /// Scaffold a new strategy crate (a plugin) that builds and loads unchanged.
+    NewAgent {
+        /// The strategy's name (lowercase, digits, dashes), as world files will bind it.
+        name: String,
+        /// Directory to create the crate in (default: this checkout's agents/).
+        #[arg(long, value_name = "DIR")]
+        path: Option<PathBuf>,
+        /// The chokepoint SDK to depend on, for crates outside the workspace (default:
+        /// this checkout's crates/sdk).
+        #[arg(long, value_name = "DIR")]
+        sdk: Option<PathBuf>,
     },
 }
 
@@ -98,6 +111,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args, cli.quiet),
         Command::Validate { world } => validate(&world),
+        Command::NewAgent { name, path, sdk } => {
+            new_agent::new_agent(&name, path.as_deref(), sdk.as_deref())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

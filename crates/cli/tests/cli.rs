@@ -141,3 +141,88 @@ fn validate_accepts_the_bundled_world() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("ok"));
 }
+
+#[test]
+fn a_scaffolded_strategy_outside_the_workspace_builds_loads_and_runs() {
+    let dir = tmp("scaffold");
+    let o = bin()
+        .args(["new-agent", "tariff-hawk", "--path"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let krate = dir.join("tariff-hawk");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let build = Command::new(&cargo)
+        .current_dir(&krate)
+        .args(["build", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "the scaffold must build unchanged:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let test = Command::new(&cargo)
+        .current_dir(&krate)
+        .args(["test", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        test.status.success(),
+        "the scaffold's own test must pass:\n{}",
+        String::from_utf8_lossy(&test.stderr)
+    );
+
+    // Bind it to the United States in a copy of the bundled world and run.
+    let text = std::fs::read_to_string(bundled()).unwrap().replacen(
+        "name = \"United States\"\nregion = \"north-america\"",
+        "name = \"United States\"\nregion = \"north-america\"\nstrategy = \"tariff-hawk\"\nparams = { rate = 0.05 }",
+        1,
+    );
+    assert!(text.contains("tariff-hawk"));
+    let world = dir.join("world.toml");
+    std::fs::write(&world, text).unwrap();
+    let o = bin()
+        .args(["-v", "run"])
+        .arg(&world)
+        .args(["--ticks", "3", "--out"])
+        .arg(dir.join("out"))
+        .arg("--agents")
+        .arg(krate.join("target/debug"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("strategy loaded") && stderr.contains("tariff-hawk"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_plugin_lists_where_it_looked_and_exits_2() {
+    let dir = tmp("missing-plugin");
+    let text = std::fs::read_to_string(bundled()).unwrap().replacen(
+        "name = \"Japan\"\nregion = \"east-asia\"",
+        "name = \"Japan\"\nregion = \"east-asia\"\nstrategy = \"no-such-strategy\"",
+        1,
+    );
+    let world = dir.join("world.toml");
+    std::fs::write(&world, text).unwrap();
+    let o = bin()
+        .arg("run")
+        .arg(&world)
+        .args(["--ticks", "1", "--agents", "/nowhere", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no-such-strategy")
+            && err.contains("Japan")
+            && err.contains("/nowhere/libno_such_strategy.so"),
+        "{err}"
+    );
+}
