@@ -64,8 +64,8 @@ pub struct ClearingScratch {
     price_now: Vec<Vec<f64>>,
     /// Firms' expected price per market and nation, for planning.
     expected: Vec<Vec<f64>>,
-    /// Derived-demand ramps of the current market's users: (lo, hi, q_max).
-    user_ramps: Vec<(f64, f64, f64)>,
+    /// Derived-demand ramps of the current market's users: (lo, hi, q_max, nation).
+    user_ramps: Vec<(f64, f64, f64, usize)>,
     firm_share: Vec<Share>,
 }
 
@@ -335,7 +335,7 @@ fn clear_one(
         if ramp.2 > 0.0 {
             market.nodes[n].demand.add_ramp(ramp.0, ramp.1, ramp.2);
         }
-        user_ramps.push(ramp);
+        user_ramps.push((ramp.0, ramp.1, ramp.2, n));
     }
     // Stockpiles: releases are supply at the owner's reserve price, buys are demand up
     // to the owner's price limit and what its budget pays for.
@@ -382,12 +382,20 @@ fn clear_one(
         if market.nodes[j].supply.is_empty() {
             continue;
         }
+        let licensed = policies.has_licences(mid, NationId(j as u32));
         for i in 0..n_nations {
             if i == j || market.nodes[i].demand.is_empty() {
                 continue;
             }
             let (nj, ni) = (NationId(j as u32), NationId(i as u32));
-            if let ArcStatus::Open { quota_t } = policies.arc_status(mid, nj, ni, tick) {
+            let status = if licensed {
+                policies.arc_status(mid, nj, ni, tick)
+            } else {
+                ArcStatus::Open {
+                    quota_t: f64::INFINITY,
+                }
+            };
+            if let ArcStatus::Open { quota_t } = status {
                 market.arcs.push(clearing::Arc {
                     from: j,
                     to: i,
@@ -584,41 +592,25 @@ fn clear_one(
     }
 
     // Who consumed what: each nation's purchases shared among its consumers.
-    let wanted_at = |p: f64, n: usize, nations: &Query<(&mut EndUse, &mut Treasury)>| -> f64 {
-        let mut q = 0.0;
-        for &(nn, k) in &index.end_uses_by_market[m] {
-            if nn.index() == n {
-                q += end_use_quantity(
-                    &nations.get(index.nations[n]).expect("nation").0.demands[k],
-                    p,
-                );
-            }
-        }
-        for (u, &(g, _, _)) in index.users_by_market[m].iter().enumerate() {
-            let (lo, hi, q_max) = user_ramps[u];
-            if q_max > 0.0
-                && firms
-                    .get(index.firms[g.index()])
-                    .expect("firm")
-                    .0
-                    .nation
-                    .index()
-                    == n
-            {
-                q += ramp_down(p, lo, hi, q_max);
-            }
-        }
-        for &(owner, order, _, buy) in &stock_orders {
-            if owner.index() == n && buy > 0.0 {
-                q += ramp_down(p, order.max_price, order.max_price, buy);
-            }
-        }
-        q
-    };
+    // Each nation's demand at its price, summed in one pass over the consumers.
+    let price_at = |n: usize| sol.local_price[n].unwrap_or(previous[n]);
     let mut totals = vec![0.0; n_nations];
-    for (n, total) in totals.iter_mut().enumerate() {
-        if sol.consumed[n] > 0.0 {
-            *total = wanted_at(sol.local_price[n].unwrap_or(previous[n]), n, nations);
+    for &(n, k) in &index.end_uses_by_market[m] {
+        let ni = n.index();
+        if sol.consumed[ni] > 0.0 {
+            let end_use = &nations.get(index.nations[ni]).expect("nation entity").0;
+            totals[ni] += end_use_quantity(&end_use.demands[k], price_at(ni));
+        }
+    }
+    for &(lo, hi, q_max, ni) in user_ramps.iter() {
+        if q_max > 0.0 && sol.consumed[ni] > 0.0 {
+            totals[ni] += ramp_down(price_at(ni), lo, hi, q_max);
+        }
+    }
+    for &(owner, order, _, buy) in &stock_orders {
+        let ni = owner.index();
+        if buy > 0.0 && sol.consumed[ni] > 0.0 {
+            totals[ni] += ramp_down(price_at(ni), order.max_price, order.max_price, buy);
         }
     }
     for &(n, k) in &index.end_uses_by_market[m] {
@@ -645,7 +637,7 @@ fn clear_one(
         });
     }
     for (u, &(g, slot, _)) in index.users_by_market[m].iter().enumerate() {
-        let (lo, hi, q_max) = user_ramps[u];
+        let (lo, hi, q_max, _) = user_ramps[u];
         let (firm, _, mut stocks, _) = firms.get_mut(index.firms[g.index()]).expect("firm entity");
         let ni = firm.nation.index();
         let p = sol.local_price[ni].unwrap_or(previous[ni]);

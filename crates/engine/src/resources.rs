@@ -82,6 +82,9 @@ pub struct Policies {
     /// `tariff[market][importer * nations + exporter]`, a fraction of the CIF value.
     tariff: Vec<Vec<f64>>,
     licences: BTreeMap<(MarketId, NationId, NationId), LicenceState>,
+    /// Licences in force per `market * nations + exporter`: lets clearing skip the
+    /// licence look-up for the many exporters that have none.
+    licence_count: Vec<u32>,
     /// Floors on the landed price of imports, by (market, importer), held by a variable
     /// levy `max(0, floor - landed)`.
     floors: BTreeMap<(MarketId, NationId), f64>,
@@ -93,6 +96,7 @@ impl Policies {
             nations,
             tariff: vec![vec![0.0; nations * nations]; markets],
             licences: BTreeMap::new(),
+            licence_count: vec![0; markets * nations],
             floors: BTreeMap::new(),
         }
     }
@@ -137,9 +141,12 @@ impl Policies {
             return;
         }
         let key = (market, exporter, destination);
+        let count = market.index() * self.nations + exporter.index();
         match licence {
             Licence::Open => {
-                self.licences.remove(&key);
+                if self.licences.remove(&key).is_some() {
+                    self.licence_count[count] -= 1;
+                }
             }
             _ => {
                 if self
@@ -153,15 +160,26 @@ impl Policies {
                     (Licence::Licensed { delay_ticks }, Some(t)) => t + delay_ticks as u64,
                     _ => 0,
                 };
-                self.licences.insert(
-                    key,
-                    LicenceState {
-                        licence,
-                        opens_at_tick,
-                    },
-                );
+                if self
+                    .licences
+                    .insert(
+                        key,
+                        LicenceState {
+                            licence,
+                            opens_at_tick,
+                        },
+                    )
+                    .is_none()
+                {
+                    self.licence_count[count] += 1;
+                }
             }
         }
+    }
+
+    /// Whether `exporter` applies any licence in `market` (if not, every arc is open).
+    pub fn has_licences(&self, market: MarketId, exporter: NationId) -> bool {
+        self.licence_count[market.index() * self.nations + exporter.index()] > 0
     }
 
     pub fn arc_status(
