@@ -23,7 +23,11 @@ impl Summary {
     }
 
     pub fn add(&mut self, _world: &World, rec: &TickRecord) {
-        for c in &rec.consumption {
+        for c in rec
+            .consumption
+            .iter()
+            .filter(|c| !matches!(c.consumer, chokepoint_engine::Consumer::Stockpile(_)))
+        {
             let s = c.shortage_t();
             if s > 0.0 {
                 *self.shortage.entry((c.market, c.nation)).or_default() += s;

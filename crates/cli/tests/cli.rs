@@ -4,7 +4,32 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The binary, with the bundled strategies built beside it (`cargo test` builds no
+/// cdylibs; the bundled world binds its nations to them).
 fn bin() -> Command {
+    static AGENTS: std::sync::Once = std::sync::Once::new();
+    AGENTS.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let agents = [
+            "passive",
+            "producer",
+            "china-controls",
+            "us-coalition",
+            "hedging-ally",
+        ];
+        let mut build = Command::new(cargo);
+        build.current_dir(root).args(["build", "--quiet"]);
+        for a in agents {
+            build.args(["-p", a]);
+        }
+        let out = build.output().expect("run cargo build");
+        assert!(
+            out.status.success(),
+            "building the bundled agents failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
     Command::new(env!("CARGO_BIN_EXE_chokepoint"))
 }
 
@@ -176,7 +201,7 @@ fn a_scaffolded_strategy_outside_the_workspace_builds_loads_and_runs() {
 
     // Bind it to the United States in a copy of the bundled world and run.
     let text = std::fs::read_to_string(bundled()).unwrap().replacen(
-        "name = \"United States\"\nregion = \"north-america\"",
+        "name = \"United States\"\nregion = \"north-america\"\nstrategy = \"us-coalition\"",
         "name = \"United States\"\nregion = \"north-america\"\nstrategy = \"tariff-hawk\"\nparams = { rate = 0.05 }",
         1,
     );
@@ -204,7 +229,7 @@ fn a_scaffolded_strategy_outside_the_workspace_builds_loads_and_runs() {
 fn a_missing_plugin_lists_where_it_looked_and_exits_2() {
     let dir = tmp("missing-plugin");
     let text = std::fs::read_to_string(bundled()).unwrap().replacen(
-        "name = \"Japan\"\nregion = \"east-asia\"",
+        "name = \"Japan\"\nregion = \"east-asia\"\nstrategy = \"passive\"",
         "name = \"Japan\"\nregion = \"east-asia\"\nstrategy = \"no-such-strategy\"",
         1,
     );

@@ -129,7 +129,12 @@ impl Shared {
             }
         }
         let mut short = vec![0.0; n_markets * n_nations];
-        for c in &rec.consumption {
+        // A stockpile's unfilled buy order is not a shortage of the nation.
+        for c in rec
+            .consumption
+            .iter()
+            .filter(|c| !matches!(c.consumer, chokepoint_engine::Consumer::Stockpile(_)))
+        {
             short[c.market.index() * n_nations + c.nation.index()] += c.shortage_t();
         }
         self.shortages.clear();

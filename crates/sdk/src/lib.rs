@@ -75,6 +75,14 @@ pub struct Logger {
     host: Option<abi::HostApi>,
 }
 
+impl std::fmt::Debug for Logger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Logger")
+            .field("connected", &self.host.is_some())
+            .finish()
+    }
+}
+
 impl Logger {
     #[doc(hidden)]
     pub fn new(host: Option<abi::HostApi>) -> Self {

@@ -51,6 +51,7 @@ pub struct Pipeline {
     pub market: MarketId,
     pub host: NationId,
     pub funder: NationId,
+    /// Tonnes per **tick** once online (`Actions::invest` takes tonnes per year).
     pub capacity_t: f64,
     pub arrives_at_tick: u64,
 }
@@ -71,8 +72,9 @@ pub struct Observation<'a> {
     pipeline: &'a [abi::PipelineObs],
 }
 
-fn text(s: abi::Str) -> &'static str {
-    // SAFETY: the engine's strings are valid UTF-8 views living for the whole run.
+fn text<'a>(s: abi::Str) -> &'a str {
+    // SAFETY: the engine's strings are valid for the observation's lifetime `'a`, which
+    // every caller ties the result to.
     let bytes = unsafe { s.as_slice() };
     std::str::from_utf8(bytes).unwrap_or("")
 }

@@ -183,6 +183,23 @@ impl ObservationBuilder {
         });
         self
     }
+    /// A floor on imports into `importer` (replaces one already set there).
+    pub fn floor(
+        mut self,
+        commodity: &str,
+        stage: &str,
+        importer: &str,
+        floor_usd_per_t: f64,
+    ) -> Self {
+        let (m, i) = (self.m(commodity, stage), self.n(importer));
+        self.floors.retain(|f| (f.market, f.importer) != (m, i));
+        self.floors.push(abi::FloorObs {
+            market: m,
+            importer: i,
+            floor_usd_per_t,
+        });
+        self
+    }
     pub fn stockpile(
         mut self,
         commodity: &str,
