@@ -117,7 +117,11 @@ impl RampTable {
                 i += 1;
             }
             self.bp.push(p);
-            self.slope.push(if count == 0 { 0.0 } else { slope.value().max(0.0) });
+            self.slope.push(if count == 0 {
+                0.0
+            } else {
+                slope.value().max(0.0)
+            });
             if count == 0 {
                 slope = Acc::default();
             }
@@ -216,8 +220,16 @@ fn ramp_issue(p_lo: f64, p_hi: f64, q_max: f64) -> Option<&'static str> {
 }
 
 fn make_ramp(p_lo: f64, p_hi: f64, q_max: f64) -> Ramp {
-    let hi = if p_hi > p_lo { p_hi } else { p_lo + step_width(p_lo) };
-    Ramp { lo: p_lo, hi, q: q_max }
+    let hi = if p_hi > p_lo {
+        p_hi
+    } else {
+        p_lo + step_width(p_lo)
+    };
+    Ramp {
+        lo: p_lo,
+        hi,
+        q: q_max,
+    }
 }
 
 /// Supply of one nation: quantity offered (tonnes per tick) as a
@@ -375,23 +387,27 @@ impl DemandCurve {
     /// [`Self::add_isoelastic`] for very inelastic demand instead.
     pub fn add_linear(&mut self, intercept_q: f64, slope_q_per_price: f64) {
         if !(intercept_q.is_finite() && slope_q_per_price.is_finite()) {
-            self.issue.get_or_insert("linear demand with a NaN or infinite parameter");
+            self.issue
+                .get_or_insert("linear demand with a NaN or infinite parameter");
             return;
         }
         if intercept_q < 0.0 {
-            self.issue.get_or_insert("linear demand with a negative intercept");
+            self.issue
+                .get_or_insert("linear demand with a negative intercept");
             return;
         }
         if intercept_q == 0.0 {
             return;
         }
         if slope_q_per_price <= 0.0 {
-            self.issue.get_or_insert("linear demand with a non-positive slope");
+            self.issue
+                .get_or_insert("linear demand with a non-positive slope");
             return;
         }
         let choke = intercept_q / slope_q_per_price;
         if !choke.is_finite() {
-            self.issue.get_or_insert("linear demand with an infinite choke price");
+            self.issue
+                .get_or_insert("linear demand with an infinite choke price");
             return;
         }
         self.add_ramp(0.0, choke, intercept_q);
@@ -403,11 +419,13 @@ impl DemandCurve {
     /// isoelastic segments (meant for a few end-use aggregates, not firms).
     pub fn add_isoelastic(&mut self, q0: f64, p0: f64, elasticity: f64) {
         if !(q0.is_finite() && p0.is_finite() && elasticity.is_finite()) {
-            self.issue.get_or_insert("isoelastic demand with a NaN or infinite parameter");
+            self.issue
+                .get_or_insert("isoelastic demand with a NaN or infinite parameter");
             return;
         }
         if q0 < 0.0 || p0 <= 0.0 || elasticity <= 0.0 {
-            self.issue.get_or_insert("isoelastic demand needs q0 >= 0, p0 > 0, elasticity > 0");
+            self.issue
+                .get_or_insert("isoelastic demand needs q0 >= 0, p0 > 0, elasticity > 0");
             return;
         }
         if q0 == 0.0 {
@@ -415,7 +433,13 @@ impl DemandCurve {
         }
         let q_cap = q0 * ISO_CAP_FACTOR;
         let p_cap = p0 * ISO_CAP_FACTOR.powf(-1.0 / elasticity);
-        self.iso.push(Iso { q0, p0, e: elasticity, p_cap, q_cap });
+        self.iso.push(Iso {
+            q0,
+            p0,
+            e: elasticity,
+            p_cap,
+            q_cap,
+        });
         self.dirty = true;
     }
 
@@ -577,7 +601,9 @@ mod tests {
         let mut s = SupplyCurve::new();
         let mut lcg = 12345u64;
         let mut next = || {
-            lcg = lcg.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            lcg = lcg
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (lcg >> 11) as f64 / (1u64 << 53) as f64
         };
         for _ in 0..500 {
@@ -589,7 +615,10 @@ mod tests {
         s.finish();
         for (k, &q_slow) in slow.iter().enumerate() {
             let q = s.quantity(k as f64 * 0.6);
-            assert!((q - q_slow).abs() <= 1e-9 * (1.0 + q_slow), "{k}: {q} vs {q_slow}");
+            assert!(
+                (q - q_slow).abs() <= 1e-9 * (1.0 + q_slow),
+                "{k}: {q} vs {q_slow}"
+            );
         }
     }
 
@@ -618,7 +647,11 @@ mod tests {
         for k in 1..60 {
             let q = k as f64 * 0.7;
             let p = d.inverse(q).unwrap();
-            assert!((d.quantity(p) - q).abs() < 1e-9 * q, "{q} {p} {}", d.quantity(p));
+            assert!(
+                (d.quantity(p) - q).abs() < 1e-9 * q,
+                "{q} {p} {}",
+                d.quantity(p)
+            );
         }
         assert_eq!(d.choke_price(), None);
     }

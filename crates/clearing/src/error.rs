@@ -17,6 +17,8 @@ pub enum ClearingError {
     InvalidArc { arc: usize, reason: &'static str },
     #[error("arc {arc} duplicates arc {first} (same exporter and importer)")]
     DuplicateArc { arc: usize, first: usize },
-    #[error("node {node}: equilibrium price exceeds the range of f64 (demand never falls to the available supply)")]
+    #[error(
+        "node {node}: equilibrium price exceeds the range of f64 (demand never falls to the available supply)"
+    )]
     PriceOverflow { node: usize },
 }

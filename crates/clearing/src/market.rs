@@ -15,7 +15,11 @@ pub struct Node {
 
 impl Node {
     pub fn new() -> Self {
-        Self { supply: SupplyCurve::new(), demand: DemandCurve::new(), export_cap: f64::INFINITY }
+        Self {
+            supply: SupplyCurve::new(),
+            demand: DemandCurve::new(),
+            export_cap: f64::INFINITY,
+        }
     }
 }
 
@@ -46,7 +50,14 @@ pub struct Arc {
 impl Arc {
     /// A free-trade arc with the given transport cost.
     pub fn new(from: usize, to: usize, transport_cost: f64) -> Self {
-        Self { from, to, transport_cost, ad_valorem: 0.0, floor: None, quota: f64::INFINITY }
+        Self {
+            from,
+            to,
+            transport_cost,
+            ad_valorem: 0.0,
+            floor: None,
+            quota: f64::INFINITY,
+        }
     }
 
     /// Landed price at the importer for an exporter (FOB) price `v`:

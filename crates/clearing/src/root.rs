@@ -68,7 +68,11 @@ pub(crate) fn solve_increasing(
         } else {
             midpoint(a, b)
         };
-        x = if cand > a && cand < b { cand } else { midpoint(a, b) };
+        x = if cand > a && cand < b {
+            cand
+        } else {
+            midpoint(a, b)
+        };
     }
     if fa.g.abs() < fb.g.abs() { a } else { b }
 }
@@ -87,11 +91,19 @@ fn first_point(a: f64, fa: &Eval, b: f64, fb: &Eval) -> f64 {
 
 fn false_position(a: f64, fa: &Eval, b: f64, fb: &Eval) -> f64 {
     let d = fb.g - fa.g;
-    if d > 0.0 && d.is_finite() { a - fa.g * ((b - a) / d) } else { midpoint(a, b) }
+    if d > 0.0 && d.is_finite() {
+        a - fa.g * ((b - a) / d)
+    } else {
+        midpoint(a, b)
+    }
 }
 
 /// Geometric midpoint when the bracket spans orders of magnitude (after an
 /// outward search), arithmetic otherwise.
 fn midpoint(a: f64, b: f64) -> f64 {
-    if a > 0.0 && b > 4.0 * a { (a * b).sqrt() } else { a + 0.5 * (b - a) }
+    if a > 0.0 && b > 4.0 * a {
+        (a * b).sqrt()
+    } else {
+        a + 0.5 * (b - a)
+    }
 }

@@ -143,7 +143,11 @@ impl Solver {
 
     /// Solves `market`, warm-starting from `warm` if it has the same shape
     /// (same numbers of nodes and arcs); otherwise from autarky.
-    pub fn solve(&mut self, market: &Market, warm: Option<&Solution>) -> Result<Solution, ClearingError> {
+    pub fn solve(
+        &mut self,
+        market: &Market,
+        warm: Option<&Solution>,
+    ) -> Result<Solution, ClearingError> {
         let mut out = match warm {
             Some(w) => w.clone(),
             None => Solution::default(),
@@ -155,7 +159,11 @@ impl Solver {
     /// Like [`Self::solve`], but uses `warm_and_out` both as the warm start
     /// (if it has the right shape) and as the output, reusing its
     /// allocations. On error its contents are unspecified.
-    pub fn solve_into(&mut self, market: &Market, warm_and_out: &mut Solution) -> Result<(), ClearingError> {
+    pub fn solve_into(
+        &mut self,
+        market: &Market,
+        warm_and_out: &mut Solution,
+    ) -> Result<(), ClearingError> {
         validate(market)?;
         self.build_topology(market)?;
         let n = market.nodes.len();
@@ -164,7 +172,11 @@ impl Solver {
         let warm = out.fits(n, na);
         self.init_state(market, out, warm);
 
-        let tol = if self.tolerance.is_finite() && self.tolerance > 0.0 { self.tolerance } else { 1e-10 };
+        let tol = if self.tolerance.is_finite() && self.tolerance > 0.0 {
+            self.tolerance
+        } else {
+            1e-10
+        };
         let mut sweeps = 0u32;
         let mut converged = false;
         let mut residual = 0.0;
@@ -177,7 +189,13 @@ impl Solver {
                 let delta = self.sweep(market, out)?;
                 sweeps += 1;
                 let scale = total(&out.consumed);
-                residual = if scale > 0.0 { delta / scale } else if delta > 0.0 { f64::INFINITY } else { 0.0 };
+                residual = if scale > 0.0 {
+                    delta / scale
+                } else if delta > 0.0 {
+                    f64::INFINITY
+                } else {
+                    0.0
+                };
                 if delta <= tol * scale {
                     break;
                 }
@@ -201,8 +219,18 @@ impl Solver {
     fn build_topology(&mut self, market: &Market) -> Result<(), ClearingError> {
         let n = market.nodes.len();
         let na = market.arcs.len();
-        csr(n, market.arcs.iter().map(|a| a.from), &mut self.out_start, &mut self.out_arcs);
-        csr(n, market.arcs.iter().map(|a| a.to), &mut self.in_start, &mut self.in_arcs);
+        csr(
+            n,
+            market.arcs.iter().map(|a| a.from),
+            &mut self.out_start,
+            &mut self.out_arcs,
+        );
+        csr(
+            n,
+            market.arcs.iter().map(|a| a.to),
+            &mut self.in_start,
+            &mut self.in_arcs,
+        );
         // Duplicate check: per exporter, stamp destinations with the last arc seen.
         self.stamp.clear();
         self.stamp.resize(n, usize::MAX);
@@ -212,7 +240,10 @@ impl Solver {
                 let to = market.arcs[a].to;
                 let prev = self.stamp[to];
                 if prev != usize::MAX && market.arcs[prev].from == j {
-                    return Err(ClearingError::DuplicateArc { arc: a, first: prev });
+                    return Err(ClearingError::DuplicateArc {
+                        arc: a,
+                        first: prev,
+                    });
                 }
                 self.stamp[to] = a;
             }
@@ -348,7 +379,12 @@ impl Solver {
 
     /// Exact best response of exporter `j` to everyone else's shipments:
     /// one supply price that clears its output across all its destinations.
-    fn solve_exporter(&mut self, market: &Market, out: &mut Solution, j: usize) -> Result<f64, ClearingError> {
+    fn solve_exporter(
+        &mut self,
+        market: &Market,
+        out: &mut Solution,
+        j: usize,
+    ) -> Result<f64, ClearingError> {
         let node = &market.nodes[j];
         let supply = &node.supply;
         let cap = node.export_cap;
@@ -369,7 +405,11 @@ impl Solver {
             }
         }
         let terms = &self.terms[..];
-        let home = if node.demand.is_empty() { None } else { Some((&node.demand, out.consumed[j] - out.domestic[j])) };
+        let home = if node.demand.is_empty() {
+            None
+        } else {
+            Some((&node.demand, out.consumed[j] - out.domestic[j]))
+        };
         let domestic = |s: f64| -> (f64, f64) {
             match home {
                 None => (0.0, 0.0),
@@ -395,7 +435,11 @@ impl Solver {
             let (xd, dxd) = domestic(s);
             let (xf, dxf) = foreign(s);
             let x = xd + xf;
-            Eval { g: q - x, dg: dq + dxd + dxf, scale: q.max(x) }
+            Eval {
+                g: q - x,
+                dg: dq + dxd + dxf,
+                scale: q.max(x),
+            }
         };
 
         let s_lo = supply.min_price().unwrap_or(0.0);
@@ -405,7 +449,8 @@ impl Solver {
             s_lo
         } else {
             let hint = supply.max_price().unwrap_or(s_lo);
-            root_above(&excess, s_lo, at_lo, s_prev, hint).ok_or(ClearingError::PriceOverflow { node: j })?
+            root_above(&excess, s_lo, at_lo, s_prev, hint)
+                .ok_or(ClearingError::PriceOverflow { node: j })?
         };
 
         let mut s_dom = s_star;
@@ -418,7 +463,11 @@ impl Solver {
                 let dom_excess = |s: f64| -> Eval {
                     let (q, dq) = supply.quantity_and_slope(s);
                     let (xd, dxd) = domestic(s);
-                    Eval { g: q - xd - cap, dg: dq + dxd, scale: q.max(xd + cap) }
+                    Eval {
+                        g: q - xd - cap,
+                        dg: dq + dxd,
+                        scale: q.max(xd + cap),
+                    }
                 };
                 let lo_e = dom_excess(s_lo);
                 s_dom = if lo_e.g >= 0.0 {
@@ -433,7 +482,11 @@ impl Solver {
                 };
                 let cap_gap = |v: f64| -> Eval {
                     let (xf, dxf) = foreign(v);
-                    Eval { g: cap - xf, dg: dxf, scale: cap.max(xf) }
+                    Eval {
+                        g: cap - xf,
+                        dg: dxf,
+                        scale: cap.max(xf),
+                    }
                 };
                 let at_star = cap_gap(s_star);
                 let v_prev = s_prev + out.export_rent[j];
@@ -472,7 +525,12 @@ impl Solver {
     /// competing sources by landed price where its demand curve is flat
     /// (exporter blocks cannot see a price difference there), and it
     /// speeds up convergence when demand is inelastic relative to supply.
-    fn solve_importer(&mut self, market: &Market, out: &mut Solution, i: usize) -> Result<f64, ClearingError> {
+    fn solve_importer(
+        &mut self,
+        market: &Market,
+        out: &mut Solution,
+        i: usize,
+    ) -> Result<f64, ClearingError> {
         let node = &market.nodes[i];
         self.srcs.clear();
         if !node.supply.is_empty() {
@@ -502,7 +560,11 @@ impl Solver {
                 t: arc.transport_cost,
                 m: 1.0 + arc.ad_valorem,
                 floor,
-                ramp: if floor.is_finite() { crate::curve::STEP_WIDTH_REL * floor.max(1.0) } else { 0.0 },
+                ramp: if floor.is_finite() {
+                    crate::curve::STEP_WIDTH_REL * floor.max(1.0)
+                } else {
+                    0.0
+                },
             });
         }
         if self.srcs.is_empty() {
@@ -519,7 +581,11 @@ impl Solver {
                 dsum += dx;
             }
             let (d, dd) = demand.quantity_and_slope(p);
-            Eval { g: sum - d, dg: dsum + dd, scale: sum.max(d) }
+            Eval {
+                g: sum - d,
+                dg: dsum + dd,
+                scale: sum.max(d),
+            }
         };
         let at_zero = gap(0.0);
         let p = if at_zero.g >= 0.0 {
@@ -527,7 +593,8 @@ impl Solver {
         } else {
             let guess = out.local_price[i].unwrap_or(f64::NAN);
             let hint = demand.choke_price().unwrap_or(1.0);
-            root_above(&gap, 0.0, at_zero, guess, hint).ok_or(ClearingError::PriceOverflow { node: i })?
+            root_above(&gap, 0.0, at_zero, guess, hint)
+                .ok_or(ClearingError::PriceOverflow { node: i })?
         };
         out.local_price[i] = Some(p);
         let mut delta = 0.0_f64;
@@ -580,14 +647,19 @@ impl Solver {
         for (a, arc) in market.arcs.iter().enumerate() {
             let exporter = &market.nodes[arc.from];
             let importer = &market.nodes[arc.to];
-            if exporter.supply.is_empty() || exporter.export_cap == 0.0 || arc.quota <= 0.0 || importer.demand.is_empty() {
+            if exporter.supply.is_empty()
+                || exporter.export_cap == 0.0
+                || arc.quota <= 0.0
+                || importer.demand.is_empty()
+            {
                 self.active[a] = false;
                 continue;
             }
             let l = arc.landed(out.supply_price[arc.from] + out.export_rent[arc.from]);
             let d = out.consumed[arc.to];
             let mp = self.marginal[arc.to];
-            let profitable = importer.demand.quantity(l) > d + qtol || (d > qtol && l < mp - ptol * mp.max(1.0));
+            let profitable =
+                importer.demand.quantity(l) > d + qtol || (d > qtol && l < mp - ptol * mp.max(1.0));
             if self.active[a] {
                 if out.flow[a] == 0.0 && !profitable {
                     self.active[a] = false;
@@ -722,7 +794,11 @@ fn offer(market: &Market, s: &Src, p: f64) -> (f64, f64) {
 #[inline]
 fn ship(market: &Market, t: &Term, v: f64) -> (f64, f64) {
     let raw = (v + t.t) * t.m;
-    let (landed, dl) = if raw >= t.floor { (raw, t.m) } else { (t.floor, 0.0) };
+    let (landed, dl) = if raw >= t.floor {
+        (raw, t.m)
+    } else {
+        (t.floor, 0.0)
+    };
     let (q, dq) = market.nodes[t.dest].demand.quantity_and_slope(landed);
     let x = q - t.others;
     if x <= 0.0 {
@@ -769,7 +845,12 @@ fn root_above(f: &impl Fn(f64) -> Eval, lo: f64, f_lo: Eval, guess: f64, hint: f
     None
 }
 
-fn csr(n: usize, keys: impl Iterator<Item = usize> + Clone, start: &mut Vec<usize>, items: &mut Vec<usize>) {
+fn csr(
+    n: usize,
+    keys: impl Iterator<Item = usize> + Clone,
+    start: &mut Vec<usize>,
+    items: &mut Vec<usize>,
+) {
     start.clear();
     start.resize(n + 1, 0);
     let mut count = 0;
@@ -797,10 +878,16 @@ fn validate(market: &Market) -> Result<(), ClearingError> {
     let n = market.nodes.len();
     for (node_idx, node) in market.nodes.iter().enumerate() {
         if let Some(reason) = node.supply.issue() {
-            return Err(ClearingError::InvalidSupply { node: node_idx, reason });
+            return Err(ClearingError::InvalidSupply {
+                node: node_idx,
+                reason,
+            });
         }
         if let Some(reason) = node.demand.issue() {
-            return Err(ClearingError::InvalidDemand { node: node_idx, reason });
+            return Err(ClearingError::InvalidDemand {
+                node: node_idx,
+                reason,
+            });
         }
         if node.supply.is_dirty() || node.demand.is_dirty() {
             return Err(ClearingError::UnfinishedCurve { node: node_idx });
@@ -810,7 +897,12 @@ fn validate(market: &Market) -> Result<(), ClearingError> {
         }
     }
     for (arc_idx, a) in market.arcs.iter().enumerate() {
-        let bad = |reason| Err(ClearingError::InvalidArc { arc: arc_idx, reason });
+        let bad = |reason| {
+            Err(ClearingError::InvalidArc {
+                arc: arc_idx,
+                reason,
+            })
+        };
         if a.from >= n || a.to >= n {
             return bad("endpoint out of range");
         }

@@ -81,10 +81,18 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
     }
     for i in 0..n {
         if (out_sum[i] - sol.produced[i]).abs() > 1e-9 * sol.produced[i].max(1.0) {
-            fail!("node {i}: produced {} != shipped {}", sol.produced[i], out_sum[i]);
+            fail!(
+                "node {i}: produced {} != shipped {}",
+                sol.produced[i],
+                out_sum[i]
+            );
         }
         if (in_sum[i] - sol.consumed[i]).abs() > 1e-9 * sol.consumed[i].max(1.0) {
-            fail!("node {i}: consumed {} != received {}", sol.consumed[i], in_sum[i]);
+            fail!(
+                "node {i}: consumed {} != received {}",
+                sol.consumed[i],
+                in_sum[i]
+            );
         }
     }
 
@@ -122,19 +130,35 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
                     fail!("node {i}: local price {p} above own supply price {s}");
                 }
                 if sol.domestic[i] > qtol && (p - s).abs() > ptol {
-                    fail!("node {i}: domestic flow {} but p={p} != s={s}", sol.domestic[i]);
+                    fail!(
+                        "node {i}: domestic flow {} but p={p} != s={s}",
+                        sol.domestic[i]
+                    );
                 }
             }
         } else if sol.consumed[i] > 0.0 {
             fail!("node {i}: consumes but has no local price");
         }
         // Export cap.
-        let exports: f64 = market.arcs.iter().zip(&sol.flow).filter(|(a, _)| a.from == i).map(|(_, x)| x).sum();
+        let exports: f64 = market
+            .arcs
+            .iter()
+            .zip(&sol.flow)
+            .filter(|(a, _)| a.from == i)
+            .map(|(_, x)| x)
+            .sum();
         if exports > node.export_cap + qtol {
             fail!("node {i}: exports {exports} above cap {}", node.export_cap);
         }
-        if sol.export_rent[i] > ptol && node.export_cap > 0.0 && (exports - node.export_cap).abs() > qtol {
-            fail!("node {i}: export rent {} but exports {exports} != cap {}", sol.export_rent[i], node.export_cap);
+        if sol.export_rent[i] > ptol
+            && node.export_cap > 0.0
+            && (exports - node.export_cap).abs() > qtol
+        {
+            fail!(
+                "node {i}: export rent {} but exports {exports} != cap {}",
+                sol.export_rent[i],
+                node.export_cap
+            );
         }
     }
 
@@ -157,8 +181,13 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
         if (landed - sol.landed[a]).abs() > 1e-9 * landed.max(1.0) {
             fail!("arc {a}: landed {} != recomputed {landed}", sol.landed[a]);
         }
-        if (sol.tariff_paid[a] - arc.ad_valorem * cif * x).abs() > 1e-9 * (1.0 + sol.tariff_paid[a]) {
-            fail!("arc {a}: tariff {} != tau*cif*x {}", sol.tariff_paid[a], arc.ad_valorem * cif * x);
+        if (sol.tariff_paid[a] - arc.ad_valorem * cif * x).abs() > 1e-9 * (1.0 + sol.tariff_paid[a])
+        {
+            fail!(
+                "arc {a}: tariff {} != tau*cif*x {}",
+                sol.tariff_paid[a],
+                arc.ad_valorem * cif * x
+            );
         }
         let levy = (landed - raw).max(0.0) * x;
         if (sol.levy_paid[a] - levy).abs() > 1e-9 * (1.0 + levy) {
@@ -176,8 +205,14 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
         let importer = &market.nodes[arc.to];
         // No profitable unused arbitrage: either the price gap is within
         // tolerance, or the importer would not buy more at the landed price.
-        if p > landed + ptol && x < arc.quota - qtol && importer.demand.quantity(landed) > sol.consumed[arc.to] + qtol {
-            fail!("arc {a}: local price {p} exceeds landed {landed} with flow {x} < quota {}", arc.quota);
+        if p > landed + ptol
+            && x < arc.quota - qtol
+            && importer.demand.quantity(landed) > sol.consumed[arc.to] + qtol
+        {
+            fail!(
+                "arc {a}: local price {p} exceeds landed {landed} with flow {x} < quota {}",
+                arc.quota
+            );
         }
         if x > qtol && x < arc.quota - qtol && (p - landed).abs() > ptol {
             fail!("arc {a}: interior flow {x} but p={p} != landed={landed}");
@@ -186,7 +221,11 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
             fail!("arc {a}: quota-bound flow but p={p} < landed={landed}");
         }
     }
-    if errs.is_empty() { Ok(()) } else { Err(errs.join("\n")) }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("\n"))
+    }
 }
 
 /// Tiny deterministic generator (PCG-style LCG) so tests and benches need no rand.
@@ -194,7 +233,10 @@ pub struct Lcg(pub u64);
 
 impl Lcg {
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         self.0 ^ (self.0 >> 29)
     }
     pub fn unit(&mut self) -> f64 {
@@ -217,18 +259,29 @@ pub fn random_market(seed: u64, n: usize, arc_prob: f64) -> Market {
         let firms = (r.unit() * 4.0) as usize;
         for _ in 0..firms {
             let lo = r.range(5.0, 80.0);
-            let w = if r.chance(0.15) { 0.0 } else { r.range(1.0, 60.0) };
+            let w = if r.chance(0.15) {
+                0.0
+            } else {
+                r.range(1.0, 60.0)
+            };
             node.supply.add_ramp(lo, lo + w, r.range(1.0, 50.0));
         }
         let buyers = (r.unit() * 4.0) as usize;
         for _ in 0..buyers {
             match (r.unit() * 3.0) as u32 {
-                0 => node.demand.add_linear(r.range(10.0, 100.0), r.range(0.1, 2.0)),
+                0 => node
+                    .demand
+                    .add_linear(r.range(10.0, 100.0), r.range(0.1, 2.0)),
                 1 => {
                     let lo = r.range(0.0, 100.0);
-                    node.demand.add_ramp(lo, lo + r.range(0.0, 80.0), r.range(1.0, 40.0));
+                    node.demand
+                        .add_ramp(lo, lo + r.range(0.0, 80.0), r.range(1.0, 40.0));
                 }
-                _ => node.demand.add_isoelastic(r.range(5.0, 40.0), r.range(30.0, 120.0), r.range(0.2, 1.5)),
+                _ => node.demand.add_isoelastic(
+                    r.range(5.0, 40.0),
+                    r.range(30.0, 120.0),
+                    r.range(0.2, 1.5),
+                ),
             }
         }
         if r.chance(0.15) {
