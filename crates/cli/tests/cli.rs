@@ -251,3 +251,90 @@ fn a_missing_plugin_lists_where_it_looked_and_exits_2() {
         "{err}"
     );
 }
+
+/// A world whose "Japan" plays the host's test strategy (a real .so) in `mode`.
+fn world_with_test_strategy(dir: &Path, mode: &str) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let out = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "--quiet", "-p", "test-strategy"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_chokepoint"));
+    let lib = exe.parent().unwrap().join(format!(
+        "{}test_strategy{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    assert!(lib.is_file(), "{}", lib.display());
+    let text = std::fs::read_to_string(bundled()).unwrap().replacen(
+        "name = \"Japan\"\nregion = \"east-asia\"\nstrategy = \"passive\"",
+        &format!("name = \"Japan\"\nregion = \"east-asia\"\nstrategy = {:?}\nparams = {{ mode = \"{mode}\", from_tick = 2 }}", lib.display().to_string()),
+        1,
+    );
+    let world = dir.join("world.toml");
+    std::fs::write(&world, text).unwrap();
+    world
+}
+
+fn ticks_in(csv: &Path) -> Vec<u64> {
+    let mut ticks: Vec<u64> = std::fs::read_to_string(csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    ticks.dedup();
+    ticks
+}
+
+#[test]
+fn a_panicking_plugin_stops_the_run_naming_it_and_keeps_the_tables_so_far() {
+    let dir = tmp("panicking-plugin");
+    let world = world_with_test_strategy(&dir, "panic");
+    let o = bin()
+        .arg("run")
+        .arg(&world)
+        .args(["--ticks", "5", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("plugin `test-strategy` panicked in decide for Japan at tick 2"),
+        "{err}"
+    );
+    assert!(err.contains("deliberate panic at tick 2"), "{err}");
+    assert_eq!(
+        ticks_in(&dir.join("out/prices.csv")),
+        vec![0, 1],
+        "ticks before the fault are kept"
+    );
+}
+
+#[test]
+fn skip_agent_contains_a_faulty_plugin_and_finishes_the_run() {
+    let dir = tmp("skip-agent");
+    let world = world_with_test_strategy(&dir, "nan");
+    let o = bin()
+        .arg("run")
+        .arg(&world)
+        .args(["--ticks", "5", "--on-plugin-error", "skip-agent", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("invalid action for Japan at tick 2") && err.contains("rate is NaN"),
+        "{err}"
+    );
+    assert_eq!(ticks_in(&dir.join("out/prices.csv")), vec![0, 1, 2, 3, 4]);
+}
