@@ -113,15 +113,15 @@ fn rung(l: Licence) -> u8 {
 impl Strategy for ChinaControls {
     fn create(params: &Params, ctx: &Context) -> Result<Self, String> {
         params.unknown_keys(&PARAMS)?;
-        let targets = names(params, "targets", &DEFAULT_TARGETS)?;
-        let cooperators = names(params, "cooperators", &DEFAULT_COOPERATORS)?;
+        let targets = params.strings_or("targets", &DEFAULT_TARGETS)?;
+        let cooperators = params.strings_or("cooperators", &DEFAULT_COOPERATORS)?;
         if let Some(both) = targets.iter().find(|t| cooperators.contains(t)) {
             return Err(format!(
                 "`{both}` is in both `targets` and `cooperators`; a nation can be only one"
             ));
         }
-        let dominance = fraction(params, "dominance", 0.6)?;
-        let quota_fraction = fraction(params, "quota_fraction", 0.5)?;
+        let dominance = params.fraction_or("dominance", 0.6)?;
+        let quota_fraction = params.fraction_or("quota_fraction", 0.5)?;
         let rival_trigger = params.f64_or("rival_trigger", 0.1)?;
         if rival_trigger < 0.0 {
             return Err(format!(
@@ -151,7 +151,7 @@ impl Strategy for ChinaControls {
         Ok(ChinaControls {
             targets,
             cooperators,
-            markets: market_names(params, "markets", &DEFAULT_MARKETS)?,
+            markets: params.markets_or("markets", &DEFAULT_MARKETS)?,
             dominance,
             delay_ticks,
             quota_fraction,
@@ -345,44 +345,6 @@ fn resolve_nations(obs: &Observation, list: &[String], me: NationId) -> Vec<Nati
         }
     }
     out
-}
-
-fn fraction(params: &Params, key: &str, default: f64) -> Result<f64, String> {
-    let x = params.f64_or(key, default)?;
-    if !(0.0..=1.0).contains(&x) {
-        return Err(format!(
-            "parameter `{key}` is {x}; it is a fraction, 0 <= x <= 1"
-        ));
-    }
-    Ok(x)
-}
-
-/// A list of nation names, or `default` when the key is absent.
-fn names(params: &Params, key: &str, default: &[&str]) -> Result<Vec<String>, String> {
-    if params.contains(key) {
-        params.strings(key)
-    } else {
-        Ok(default.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-/// A list of `commodity/stage` names, or `default` when the key is absent.
-fn market_names(
-    params: &Params,
-    key: &str,
-    default: &[&str],
-) -> Result<Vec<(String, String)>, String> {
-    names(params, key, default)?
-        .iter()
-        .map(|s| match s.split_once('/') {
-            Some((c, st)) if !c.is_empty() && !st.is_empty() && !st.contains('/') => {
-                Ok((c.to_string(), st.to_string()))
-            }
-            _ => Err(format!(
-                "parameter `{key}`: market `{s}` must be written commodity/stage, e.g. \"rare-earths/oxide\""
-            )),
-        })
-        .collect()
 }
 
 chokepoint_sdk::export_strategy!(ChinaControls, "china-controls");

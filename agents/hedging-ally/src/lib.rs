@@ -82,7 +82,7 @@ pub struct HedgingAlly {
 impl Strategy for HedgingAlly {
     fn create(params: &Params, ctx: &Context) -> Result<Self, String> {
         params.unknown_keys(&PARAMS)?;
-        let smoothing = fraction(params, "smoothing", 0.2)?;
+        let smoothing = params.fraction_or("smoothing", 0.2)?;
         if smoothing == 0.0 {
             return Err(
                 "parameter `smoothing` must be above 0, or reliability never changes".into(),
@@ -101,10 +101,10 @@ impl Strategy for HedgingAlly {
             ));
         }
         Ok(HedgingAlly {
-            markets: market_names(params, "markets", &DEFAULT_MARKETS)?,
-            suppliers: names(params, "suppliers", &DEFAULT_SUPPLIERS)?,
+            markets: params.markets_or("markets", &DEFAULT_MARKETS)?,
+            suppliers: params.strings_or("suppliers", &DEFAULT_SUPPLIERS)?,
             smoothing,
-            min_reliability: fraction(params, "min_reliability", 0.8)?,
+            min_reliability: params.fraction_or("min_reliability", 0.8)?,
             hedge_tariff,
             max_premium,
             reliability: BTreeMap::new(),
@@ -214,44 +214,6 @@ impl HedgingAlly {
             }
         }
     }
-}
-
-fn fraction(params: &Params, key: &str, default: f64) -> Result<f64, String> {
-    let x = params.f64_or(key, default)?;
-    if !(0.0..=1.0).contains(&x) {
-        return Err(format!(
-            "parameter `{key}` is {x}; it is a fraction, 0 <= x <= 1"
-        ));
-    }
-    Ok(x)
-}
-
-/// A list of names, or `default` when the key is absent.
-fn names(params: &Params, key: &str, default: &[&str]) -> Result<Vec<String>, String> {
-    if params.contains(key) {
-        params.strings(key)
-    } else {
-        Ok(default.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-/// A list of `commodity/stage` names, or `default` when the key is absent.
-fn market_names(
-    params: &Params,
-    key: &str,
-    default: &[&str],
-) -> Result<Vec<(String, String)>, String> {
-    names(params, key, default)?
-        .iter()
-        .map(|s| match s.split_once('/') {
-            Some((c, st)) if !c.is_empty() && !st.is_empty() && !st.contains('/') => {
-                Ok((c.to_string(), st.to_string()))
-            }
-            _ => Err(format!(
-                "parameter `{key}`: market `{s}` must be written commodity/stage, e.g. \"rare-earths/oxide\""
-            )),
-        })
-        .collect()
 }
 
 chokepoint_sdk::export_strategy!(HedgingAlly, "hedging-ally");

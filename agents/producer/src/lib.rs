@@ -58,10 +58,10 @@ impl Strategy for Producer {
                 "parameter `export_margin` is {export_margin}; it is a fraction of the price abroad, 0 <= x < 1 (0.1 = 10%)"
             ));
         }
-        let invest_tpy = non_negative(params, "invest_tpy", 2_000.0)?;
-        let usd_per_tpy = non_negative(params, "usd_per_tpy", 20_000.0)?;
+        let invest_tpy = params.non_negative_or("invest_tpy", 2_000.0)?;
+        let usd_per_tpy = params.non_negative_or("usd_per_tpy", 20_000.0)?;
         Ok(Producer {
-            markets: market_names(params, "markets", &DEFAULT_MARKETS)?,
+            markets: params.markets_or("markets", &DEFAULT_MARKETS)?,
             export_margin,
             invest_tpy,
             usd_per_tpy,
@@ -155,37 +155,6 @@ fn best_net_price_abroad(obs: &Observation, m: MarketId) -> Option<f64> {
         })
         .filter(|p| p.is_finite() && *p > 0.0)
         .reduce(f64::max)
-}
-
-fn non_negative(params: &Params, key: &str, default: f64) -> Result<f64, String> {
-    let x = params.f64_or(key, default)?;
-    if x < 0.0 {
-        return Err(format!("parameter `{key}` is {x}; it must be >= 0"));
-    }
-    Ok(x)
-}
-
-/// A list of `commodity/stage` names, or `default` when the key is absent.
-fn market_names(
-    params: &Params,
-    key: &str,
-    default: &[&str],
-) -> Result<Vec<(String, String)>, String> {
-    let raw = if params.contains(key) {
-        params.strings(key)?
-    } else {
-        default.iter().map(|s| s.to_string()).collect()
-    };
-    raw.iter()
-        .map(|s| match s.split_once('/') {
-            Some((c, st)) if !c.is_empty() && !st.is_empty() && !st.contains('/') => {
-                Ok((c.to_string(), st.to_string()))
-            }
-            _ => Err(format!(
-                "parameter `{key}`: market `{s}` must be written commodity/stage, e.g. \"rare-earths/oxide\""
-            )),
-        })
-        .collect()
 }
 
 chokepoint_sdk::export_strategy!(Producer, "producer");

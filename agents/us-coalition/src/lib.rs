@@ -100,8 +100,8 @@ pub struct UsCoalition {
 impl Strategy for UsCoalition {
     fn create(params: &Params, ctx: &Context) -> Result<Self, String> {
         params.unknown_keys(&PARAMS)?;
-        let buy_below = positive(params, "buy_below", 1.1)?;
-        let release_above = positive(params, "release_above", 1.5)?;
+        let buy_below = params.positive_or("buy_below", 1.1)?;
+        let release_above = params.positive_or("release_above", 1.5)?;
         if release_above <= buy_below {
             return Err(format!(
                 "`release_above` ({release_above}) must be above `buy_below` ({buy_below}), or the stockpile would buy and sell at the same prices"
@@ -118,20 +118,20 @@ impl Strategy for UsCoalition {
             ));
         }
         Ok(UsCoalition {
-            stockpile_markets: market_names(params, "stockpile_markets", &DEFAULT_MARKETS)?,
+            stockpile_markets: params.markets_or("stockpile_markets", &DEFAULT_MARKETS)?,
             buy_below,
             release_above,
-            target_days: non_negative(params, "target_days", 90.0)?,
-            step_days: non_negative(params, "step_days", 15.0)?,
-            floor_markets: market_names(params, "floor_markets", &["rare-earths/oxide"])?,
-            floor_share: non_negative(params, "floor_share", 1.0)?,
-            invest_markets: market_names(params, "invest_markets", &DEFAULT_INVEST_MARKETS)?,
+            target_days: params.non_negative_or("target_days", 90.0)?,
+            step_days: params.non_negative_or("step_days", 15.0)?,
+            floor_markets: params.markets_or("floor_markets", &["rare-earths/oxide"])?,
+            floor_share: params.non_negative_or("floor_share", 1.0)?,
+            invest_markets: params.markets_or("invest_markets", &DEFAULT_INVEST_MARKETS)?,
             rival: params.str_or("rival", "China")?,
             dependence,
-            partners: names(params, "partners", &["Australia"])?,
+            partners: params.strings_or("partners", &["Australia"])?,
             invest_every,
-            invest_tpy: non_negative(params, "invest_tpy", 2_000.0)?,
-            usd_per_tpy: non_negative(params, "usd_per_tpy", 100_000.0)?,
+            invest_tpy: params.non_negative_or("invest_tpy", 2_000.0)?,
+            usd_per_tpy: params.non_negative_or("usd_per_tpy", 100_000.0)?,
             last_holdings: BTreeMap::new(),
             last_order: BTreeMap::new(),
             next_invest: None,
@@ -279,46 +279,6 @@ fn resolve_markets(obs: &Observation, names: &[MarketName]) -> Vec<MarketId> {
         }
     }
     out
-}
-
-fn positive(params: &Params, key: &str, default: f64) -> Result<f64, String> {
-    let x = params.f64_or(key, default)?;
-    if x <= 0.0 {
-        return Err(format!("parameter `{key}` is {x}; it must be > 0"));
-    }
-    Ok(x)
-}
-
-fn non_negative(params: &Params, key: &str, default: f64) -> Result<f64, String> {
-    let x = params.f64_or(key, default)?;
-    if x < 0.0 {
-        return Err(format!("parameter `{key}` is {x}; it must be >= 0"));
-    }
-    Ok(x)
-}
-
-/// A list of names, or `default` when the key is absent.
-fn names(params: &Params, key: &str, default: &[&str]) -> Result<Vec<String>, String> {
-    if params.contains(key) {
-        params.strings(key)
-    } else {
-        Ok(default.iter().map(|s| s.to_string()).collect())
-    }
-}
-
-/// A list of `commodity/stage` names, or `default` when the key is absent.
-fn market_names(params: &Params, key: &str, default: &[&str]) -> Result<Vec<MarketName>, String> {
-    names(params, key, default)?
-        .iter()
-        .map(|s| match s.split_once('/') {
-            Some((c, st)) if !c.is_empty() && !st.is_empty() && !st.contains('/') => {
-                Ok((c.to_string(), st.to_string()))
-            }
-            _ => Err(format!(
-                "parameter `{key}`: market `{s}` must be written commodity/stage, e.g. \"rare-earths/oxide\""
-            )),
-        })
-        .collect()
 }
 
 chokepoint_sdk::export_strategy!(UsCoalition, "us-coalition");

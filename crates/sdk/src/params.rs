@@ -95,4 +95,56 @@ impl Params {
             )),
         }
     }
+
+    /// A number in [0, 1].
+    pub fn fraction_or(&self, key: &str, default: f64) -> Result<f64, String> {
+        let x = self.f64_or(key, default)?;
+        if (0.0..=1.0).contains(&x) {
+            Ok(x)
+        } else {
+            Err(format!(
+                "parameter `{key}` is {x}; it is a fraction, 0 <= x <= 1"
+            ))
+        }
+    }
+
+    /// A number >= 0.
+    pub fn non_negative_or(&self, key: &str, default: f64) -> Result<f64, String> {
+        let x = self.f64_or(key, default)?;
+        if x >= 0.0 {
+            Ok(x)
+        } else {
+            Err(format!("parameter `{key}` is {x}; it must be >= 0"))
+        }
+    }
+
+    /// A number > 0.
+    pub fn positive_or(&self, key: &str, default: f64) -> Result<f64, String> {
+        let x = self.f64_or(key, default)?;
+        if x > 0.0 {
+            Ok(x)
+        } else {
+            Err(format!("parameter `{key}` is {x}; it must be > 0"))
+        }
+    }
+
+    /// A list of strings, or `default` when the key is absent (an empty list stays empty).
+    pub fn strings_or(&self, key: &str, default: &[&str]) -> Result<Vec<String>, String> {
+        if self.contains(key) {
+            self.strings(key)
+        } else {
+            Ok(default.iter().map(|s| s.to_string()).collect())
+        }
+    }
+
+    /// A list of markets written `"commodity/stage"`, or `default` when the key is absent.
+    pub fn markets_or(&self, key: &str, default: &[&str]) -> Result<Vec<(String, String)>, String> {
+        self.strings_or(key, default)?
+            .iter()
+            .map(|s| match s.split_once('/') {
+                Some((c, st)) if !c.is_empty() && !st.is_empty() && !st.contains('/') => Ok((c.to_string(), st.to_string())),
+                _ => Err(format!("parameter `{key}`: market `{s}` must be written commodity/stage, e.g. \"rare-earths/oxide\"")),
+            })
+            .collect()
+    }
 }
