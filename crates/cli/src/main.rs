@@ -39,6 +39,15 @@ enum Command {
         /// The world file (TOML).
         world: PathBuf,
     },
+    /// Re-run a logged run from its recorded actions, without plugins, checking every
+    /// tick's state digest against the log.
+    Replay {
+        /// The run log (run.log in a run's output directory).
+        log: PathBuf,
+        /// Stop after this tick.
+        #[arg(long, value_name = "TICK")]
+        to: Option<u64>,
+    },
     /// Scaffold a new strategy crate (a plugin) that builds and loads unchanged.
     NewAgent {
         /// The strategy's name (lowercase, digits, dashes), as world files will bind it.
@@ -66,6 +75,9 @@ pub struct RunArgs {
     /// Directory for the output tables.
     #[arg(long, default_value = "out")]
     pub out: PathBuf,
+    /// Where to write the run log (default: OUT/run.log).
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
     /// A directory to look for strategy plugins in (repeatable; searched before
     /// CHOKEPOINT_AGENT_PATH and the directory of this executable).
     #[arg(long = "agents", value_name = "DIR")]
@@ -111,6 +123,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run::run(&args, cli.quiet),
         Command::Validate { world } => validate(&world),
+        Command::Replay { log, to } => run::replay(&log, to),
         Command::NewAgent { name, path, sdk } => {
             new_agent::new_agent(&name, path.as_deref(), sdk.as_deref())
         }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chokepoint_engine::Simulation;
 use chokepoint_host::{Host, SearchPath};
+use chokepoint_runlog::{Header, LogWriter, PluginInfo, TickEntry};
 use chokepoint_tables::CsvTables;
 
 use crate::summary::Summary;
@@ -24,6 +25,36 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
     for p in host.plugins() {
         tracing::info!(plugin = %p.name, path = %p.path.display(), abi = p.abi_version, hash = %p.hash, "plugin");
     }
+    let header = Header {
+        format_version: chokepoint_runlog::FORMAT_VERSION,
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        world_name: world.name.clone(),
+        world_path: args.world.display().to_string(),
+        world_text: world.source.text.clone(),
+        world_hash: world.hash.clone(),
+        seed: args.seed,
+        ticks_requested: args.ticks,
+        command_line: std::env::args().collect(),
+        plugins: host
+            .plugins()
+            .iter()
+            .map(|p| PluginInfo {
+                name: p.name.clone(),
+                path: p.path.display().to_string(),
+                abi_version: p.abi_version,
+                hash: p.hash.clone(),
+                nations: host
+                    .agents()
+                    .iter()
+                    .filter(|a| a.plugin.path == p.path)
+                    .map(|a| a.nation_name.clone())
+                    .collect(),
+            })
+            .collect(),
+    };
+    let log_path = args.log.clone().unwrap_or_else(|| args.out.join("run.log"));
+    let mut log = LogWriter::create(&log_path, &header)
+        .map_err(|e| Failure::BadInput(format!("error: {e}")))?;
     let mut sim = Simulation::new(world.clone(), args.seed);
     let mut summary = Summary::new(&world);
     tracing::info!(world = %world.name, ticks = args.ticks, seed = args.seed, out = %args.out.display(), "run starting");
@@ -37,13 +68,20 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
             }
             Err(e) => {
                 let _ = tables.flush();
+                let _ = log.flush();
                 return Err(Failure::Run(format!(
                     "{e}\n  the tables up to the previous tick are in {}",
                     args.out.display()
                 )));
             }
         }
+        let actions: Vec<(u32, chokepoint_runlog::LoggedAction)> = sim
+            .pending_actions()
+            .iter()
+            .map(|(n, a)| (n.0, chokepoint_runlog::from_engine(a)))
+            .collect();
         if let Err(e) = sim.step() {
+            let _ = log.flush();
             // Keep everything written so far: flush before reporting.
             let _ = tables.flush();
             return Err(Failure::Run(format!(
@@ -52,16 +90,72 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
             )));
         }
         let record = sim.record();
+        let entry = TickEntry {
+            tick: record.tick,
+            actions,
+            events: record
+                .events
+                .iter()
+                .map(|e| (e.kind.clone(), e.detail.clone()))
+                .collect(),
+            digest: sim.state_digest(),
+        };
+        log.write_tick(&entry)
+            .map_err(|e| Failure::Run(e.to_string()))?;
         tables
             .write_tick(&world, sim.firm_names(), record)
             .map_err(|e| Failure::Run(e.to_string()))?;
         summary.add(&world, record);
     }
     tables.flush().map_err(|e| Failure::Run(e.to_string()))?;
+    log.flush().map_err(|e| Failure::Run(e.to_string()))?;
     let elapsed = started.elapsed();
     if !quiet {
         print!("{}", summary.render(&world, args.ticks, elapsed));
-        println!("tables written to {}", args.out.display());
+        println!(
+            "tables written to {}; run log {} ({} bytes)",
+            args.out.display(),
+            log_path.display(),
+            log.bytes_written()
+        );
     }
+    Ok(())
+}
+
+/// `chokepoint replay LOG [--to T]`.
+pub fn replay(path: &std::path::Path, to: Option<u64>) -> Result<(), Failure> {
+    let log = chokepoint_runlog::read_log_file(path)
+        .map_err(|e| Failure::BadInput(format!("error: {}: {e}", path.display())))?;
+    let h = &log.header;
+    println!(
+        "log {}: world `{}` ({}), seed {}, {} ticks recorded, plugins: {}",
+        path.display(),
+        h.world_name,
+        &h.world_hash[..16.min(h.world_hash.len())],
+        h.seed,
+        log.ticks.len(),
+        if h.plugins.is_empty() {
+            "none".to_string()
+        } else {
+            h.plugins
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    );
+    if let Some(why) = &log.stopped {
+        eprintln!(
+            "warning: the log is cut or damaged after tick {}: {why}; replaying the whole records before it",
+            log.ticks.len().saturating_sub(1)
+        );
+    }
+    let report = chokepoint_runlog::replay(&log, to).map_err(|e| Failure::Run(e.to_string()))?;
+    println!(
+        "replayed and verified {} ticks in {:.3} s ({:.0} ticks/s): every state digest matches the log",
+        report.ticks_verified,
+        report.elapsed.as_secs_f64(),
+        report.ticks_verified as f64 / report.elapsed.as_secs_f64().max(1e-9)
+    );
     Ok(())
 }

@@ -338,3 +338,33 @@ fn skip_agent_contains_a_faulty_plugin_and_finishes_the_run() {
     );
     assert_eq!(ticks_in(&dir.join("out/prices.csv")), vec![0, 1, 2, 3, 4]);
 }
+
+#[test]
+fn a_run_leaves_a_log_that_replays_without_plugins_even_when_cut() {
+    let dir = tmp("replay");
+    let o = bin()
+        .args(["-q", "run"])
+        .arg(bundled())
+        .args(["--ticks", "12", "--seed", "3", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = dir.join("run.log");
+    let o = bin().arg("replay").arg(&log).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("verified 12 ticks") && out.contains("china-controls"),
+        "{out}"
+    );
+
+    // A run killed mid-write: the log still replays up to its last whole record.
+    let bytes = std::fs::read(&log).unwrap();
+    let cut = dir.join("cut.log");
+    std::fs::write(&cut, &bytes[..bytes.len() - 7]).unwrap();
+    let o = bin().arg("replay").arg(&cut).output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("verified 11 ticks"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cut off mid-write"));
+}

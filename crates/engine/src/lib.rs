@@ -13,6 +13,7 @@
 //! records.
 
 pub mod components;
+mod digest;
 mod market;
 pub mod resources;
 mod sim;

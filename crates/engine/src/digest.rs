@@ -1,0 +1,98 @@
+//! A digest of the whole model state, for verified replay.
+//!
+//! Replay re-runs a logged run from its recorded actions and compares this digest tick by
+//! tick, so it must cover everything a later tick depends on and nothing that varies
+//! between equal runs: floats go in as their bits, entities in id order, never by
+//! `Entity`. BLAKE3 is pinned, unlike `DefaultHasher`.
+
+use crate::Simulation;
+use crate::components::*;
+use crate::market::MarketState;
+use crate::resources::*;
+
+struct Digest(blake3::Hasher);
+
+impl Digest {
+    fn f(&mut self, x: f64) {
+        self.0.update(&x.to_bits().to_le_bytes());
+    }
+    fn u(&mut self, x: u64) {
+        self.0.update(&x.to_le_bytes());
+    }
+}
+
+impl Simulation {
+    /// BLAKE3 of the model state after the last tick: clock, every nation's treasury and
+    /// demand factors, every firm's plant and stocks, every market's prices and
+    /// expectations, policies in force, stockpiles, capacity under construction.
+    pub fn state_digest(&self) -> [u8; 32] {
+        let ecs = self.ecs();
+        let index = ecs.resource::<Index>();
+        let mut d = Digest(blake3::Hasher::new());
+        d.u(ecs.resource::<Clock>().tick);
+        for &e in &index.nations {
+            let t = ecs.get::<Treasury>(e).expect("nation");
+            d.f(t.budget_usd);
+            for u in &ecs.get::<EndUse>(e).expect("nation").demands {
+                d.f(u.factor);
+                d.f(u.consumed_t);
+            }
+        }
+        d.u(index.firms.len() as u64);
+        for &e in &index.firms {
+            let (f, p, s) = (
+                ecs.get::<Firm>(e).expect("firm"),
+                ecs.get::<Plant>(e).expect("firm"),
+                ecs.get::<Stocks>(e).expect("firm"),
+            );
+            d.u(f.id.0 as u64);
+            d.u(f.nation.0 as u64);
+            d.u(f.market.0 as u64);
+            d.f(p.capacity_t_per_tick);
+            d.f(p.mc_at_zero_usd_per_t);
+            d.f(p.mc_at_capacity_usd_per_t);
+            d.f(s.output_t);
+            for &x in &s.inputs_t {
+                d.f(x);
+            }
+        }
+        for &e in &index.markets {
+            let m = &ecs.get::<MarketState>(e).expect("market").prices;
+            for n in 0..m.previous.len() {
+                d.f(m.local[n].unwrap_or(f64::NAN));
+                d.f(m.supply[n]);
+                d.f(m.previous[n]);
+                d.f(m.expected[n]);
+            }
+        }
+        let policies = ecs.resource::<Policies>();
+        for (m, i, x, r) in policies.tariffs() {
+            d.u(((m.0 as u64) << 40) | ((i.0 as u64) << 20) | x.0 as u64);
+            d.f(r);
+        }
+        for (&(m, x, dest), s) in policies.licences() {
+            d.u(((m.0 as u64) << 40) | ((x.0 as u64) << 20) | dest.0 as u64);
+            d.0.update(format!("{:?}", s.licence).as_bytes());
+            d.u(s.opens_at_tick);
+        }
+        for (m, n, f) in policies.floors() {
+            d.u(((m.0 as u64) << 20) | n.0 as u64);
+            d.f(f);
+        }
+        for (&(m, n), &e) in &index.stockpiles {
+            d.u(((m.0 as u64) << 20) | n.0 as u64);
+            d.f(ecs.get::<Stockpile>(e).map_or(0.0, |s| s.holdings_t));
+        }
+        for p in &ecs.resource::<Pipeline>().0 {
+            d.u(((p.market.0 as u64) << 40) | ((p.host.0 as u64) << 20) | p.funder.0 as u64);
+            d.f(p.capacity_t_per_tick);
+            d.u(p.arrives_at_tick);
+        }
+        *d.0.finalize().as_bytes()
+    }
+
+    /// The actions queued for the next tick, in the order they will be applied.
+    pub fn pending_actions(&self) -> &[(chokepoint_world::NationId, PolicyAction)] {
+        &self.ecs().resource::<PendingActions>().0
+    }
+}

@@ -1,0 +1,30 @@
+//! The run log: everything needed to replay a run bit-exactly, written as the run goes.
+//!
+//! Layout: the magic `CHOKELOG`, the format version (u32 LE), then frames. A frame is
+//! `len: u32 LE | kind: u8 | payload (len bytes) | checksum: 8 bytes`, the checksum being
+//! the first 8 bytes of BLAKE3 over kind and payload. The first frame is the header (JSON,
+//! so any tool can read the provenance); each tick is one frame (postcard) with the
+//! actions strategies took, the events, and the digest of the state after the tick.
+//!
+//! Why frames with checksums: a run killed mid-write, a disk that filled up or a file cut
+//! in transfer must still read up to its last whole record, and the reader must say where
+//! and why it stopped rather than panic or return garbage. Why log actions rather than
+//! state: the engine is deterministic, so actions (the only input from plugins) and the
+//! world file reproduce every tick, and the per-tick digest proves it.
+//!
+//! Architecture invariant: this crate owns the log's serde types; the engine's types are
+//! not serialisable and are converted here, so the engine can change without breaking
+//! old logs (a change of meaning bumps [`FORMAT_VERSION`]).
+
+mod format;
+mod replay;
+mod types;
+
+pub use format::{LogContents, LogError, LogWriter, read_log, read_log_file};
+pub use replay::{ReplayError, ReplayReport, replay};
+pub use types::{Header, LoggedAction, PluginInfo, TickEntry, from_engine, to_engine};
+
+/// Bumped on any change of layout or meaning.
+pub const FORMAT_VERSION: u32 = 1;
+/// The first bytes of every log.
+pub const MAGIC: &[u8; 8] = b"CHOKELOG";

@@ -1,0 +1,213 @@
+//! The log's own serialisable mirror of what a run records.
+
+use chokepoint_engine::PolicyAction;
+use chokepoint_world::{Licence, MarketId, NationId};
+use serde::{Deserialize, Serialize};
+
+/// Provenance: what produced this run, enough to reproduce it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    pub format_version: u32,
+    pub engine_version: String,
+    pub world_name: String,
+    pub world_path: String,
+    pub world_text: String,
+    /// BLAKE3 of the world file, hex.
+    pub world_hash: String,
+    pub seed: u64,
+    pub ticks_requested: u64,
+    pub command_line: Vec<String>,
+    pub plugins: Vec<PluginInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PluginInfo {
+    pub name: String,
+    pub path: String,
+    pub abi_version: u32,
+    /// BLAKE3 of the shared library, hex.
+    pub hash: String,
+    /// Nations it plays.
+    pub nations: Vec<String>,
+}
+
+/// One tick: what strategies did before it, what happened, and the state after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TickEntry {
+    pub tick: u64,
+    /// (acting nation id, action), in the order the engine applied them.
+    pub actions: Vec<(u32, LoggedAction)>,
+    /// (kind, detail) of the tick's events.
+    pub events: Vec<(String, String)>,
+    pub digest: [u8; 32],
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LoggedAction {
+    SetTariff {
+        market: u32,
+        exporter: u32,
+        rate: f64,
+    },
+    SetLicence {
+        market: u32,
+        destination: u32,
+        licence: LoggedLicence,
+    },
+    SetFloor {
+        market: u32,
+        floor_usd_per_t: f64,
+    },
+    StockpileBuy {
+        market: u32,
+        t: f64,
+        max_price: f64,
+    },
+    StockpileRelease {
+        market: u32,
+        t: f64,
+        min_price: f64,
+    },
+    Invest {
+        market: u32,
+        host: u32,
+        t_per_year: f64,
+        usd_per_tpy: f64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum LoggedLicence {
+    Open,
+    Ban,
+    Quota { t_per_tick: f64 },
+    Licensed { delay_ticks: u32 },
+}
+
+pub fn from_engine(a: &PolicyAction) -> LoggedAction {
+    match *a {
+        PolicyAction::SetTariff {
+            market,
+            exporter,
+            rate,
+        } => LoggedAction::SetTariff {
+            market: market.0,
+            exporter: exporter.0,
+            rate,
+        },
+        PolicyAction::SetLicence {
+            market,
+            destination,
+            licence,
+        } => LoggedAction::SetLicence {
+            market: market.0,
+            destination: destination.0,
+            licence: match licence {
+                Licence::Open => LoggedLicence::Open,
+                Licence::Ban => LoggedLicence::Ban,
+                Licence::Quota { t_per_tick } => LoggedLicence::Quota { t_per_tick },
+                Licence::Licensed { delay_ticks } => LoggedLicence::Licensed { delay_ticks },
+            },
+        },
+        PolicyAction::SetFloor {
+            market,
+            floor_usd_per_t,
+        } => LoggedAction::SetFloor {
+            market: market.0,
+            floor_usd_per_t,
+        },
+        PolicyAction::StockpileBuy {
+            market,
+            t,
+            max_price,
+        } => LoggedAction::StockpileBuy {
+            market: market.0,
+            t,
+            max_price,
+        },
+        PolicyAction::StockpileRelease {
+            market,
+            t,
+            min_price,
+        } => LoggedAction::StockpileRelease {
+            market: market.0,
+            t,
+            min_price,
+        },
+        PolicyAction::Invest {
+            market,
+            host,
+            t_per_year,
+            usd_per_tpy,
+        } => LoggedAction::Invest {
+            market: market.0,
+            host: host.0,
+            t_per_year,
+            usd_per_tpy,
+        },
+    }
+}
+
+pub fn to_engine(a: &LoggedAction) -> PolicyAction {
+    match *a {
+        LoggedAction::SetTariff {
+            market,
+            exporter,
+            rate,
+        } => PolicyAction::SetTariff {
+            market: MarketId(market),
+            exporter: NationId(exporter),
+            rate,
+        },
+        LoggedAction::SetLicence {
+            market,
+            destination,
+            licence,
+        } => PolicyAction::SetLicence {
+            market: MarketId(market),
+            destination: NationId(destination),
+            licence: match licence {
+                LoggedLicence::Open => Licence::Open,
+                LoggedLicence::Ban => Licence::Ban,
+                LoggedLicence::Quota { t_per_tick } => Licence::Quota { t_per_tick },
+                LoggedLicence::Licensed { delay_ticks } => Licence::Licensed { delay_ticks },
+            },
+        },
+        LoggedAction::SetFloor {
+            market,
+            floor_usd_per_t,
+        } => PolicyAction::SetFloor {
+            market: MarketId(market),
+            floor_usd_per_t,
+        },
+        LoggedAction::StockpileBuy {
+            market,
+            t,
+            max_price,
+        } => PolicyAction::StockpileBuy {
+            market: MarketId(market),
+            t,
+            max_price,
+        },
+        LoggedAction::StockpileRelease {
+            market,
+            t,
+            min_price,
+        } => PolicyAction::StockpileRelease {
+            market: MarketId(market),
+            t,
+            min_price,
+        },
+        LoggedAction::Invest {
+            market,
+            host,
+            t_per_year,
+            usd_per_tpy,
+        } => PolicyAction::Invest {
+            market: MarketId(market),
+            host: NationId(host),
+            t_per_year,
+            usd_per_tpy,
+        },
+    }
+}
