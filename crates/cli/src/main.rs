@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the run failed (an accounting check, a plugin), 2 bad input
 //! (a world file or an argument), so scripts can tell a broken setup from a broken run.
 
+mod fork;
 mod new_agent;
 mod run;
 mod summary;
@@ -48,6 +49,18 @@ enum Command {
         #[arg(long, value_name = "TICK")]
         to: Option<u64>,
     },
+    /// Continue a logged run from tick T with a changed strategy or parameter, writing
+    /// a new log and tables ("what if").
+    Fork(ForkArgs),
+    /// Where and how two logged runs diverge: first tick, largest price and flow
+    /// differences.
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
+        /// How many of the largest differences to list.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+    },
     /// Scaffold a new strategy crate (a plugin) that builds and loads unchanged.
     NewAgent {
         /// The strategy's name (lowercase, digits, dashes), as world files will bind it.
@@ -88,6 +101,33 @@ pub struct RunArgs {
     pub on_plugin_error: OnPluginError,
 }
 
+#[derive(Args, Debug)]
+pub struct ForkArgs {
+    /// The parent run's log.
+    pub log: PathBuf,
+    /// First tick at which the changed strategies act (earlier ticks replay the parent).
+    #[arg(long)]
+    pub at: u64,
+    /// Change a nation's strategy: NATION=STRATEGY ("none" removes it). Repeatable.
+    #[arg(long, value_name = "NATION=STRATEGY")]
+    pub strategy: Vec<String>,
+    /// Change a strategy parameter: NATION.KEY=VALUE (VALUE in TOML). Repeatable.
+    #[arg(long, value_name = "NATION.KEY=VALUE")]
+    pub param: Vec<String>,
+    /// Total ticks of the new run (default: as many as the parent was asked for).
+    #[arg(long)]
+    pub ticks: Option<u64>,
+    /// Directory for the new run's tables and log.
+    #[arg(long, default_value = "fork")]
+    pub out: PathBuf,
+    /// Directories to look for strategy plugins in.
+    #[arg(long = "agents", value_name = "DIR")]
+    pub agents: Vec<PathBuf>,
+    /// Stop a failing strategy and go on instead of stopping the run.
+    #[arg(long)]
+    pub skip_agent: bool,
+}
+
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OnPluginError {
     Abort,
@@ -124,6 +164,8 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, cli.quiet),
         Command::Validate { world } => validate(&world),
         Command::Replay { log, to } => run::replay(&log, to),
+        Command::Fork(args) => fork::fork(&args),
+        Command::Diff { a, b, top } => fork::diff(&a, &b, top),
         Command::NewAgent { name, path, sdk } => {
             new_agent::new_agent(&name, path.as_deref(), sdk.as_deref())
         }

@@ -25,33 +25,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
     for p in host.plugins() {
         tracing::info!(plugin = %p.name, path = %p.path.display(), abi = p.abi_version, hash = %p.hash, "plugin");
     }
-    let header = Header {
-        format_version: chokepoint_runlog::FORMAT_VERSION,
-        engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        world_name: world.name.clone(),
-        world_path: args.world.display().to_string(),
-        world_text: world.source.text.clone(),
-        world_hash: world.hash.clone(),
-        seed: args.seed,
-        ticks_requested: args.ticks,
-        command_line: std::env::args().collect(),
-        plugins: host
-            .plugins()
-            .iter()
-            .map(|p| PluginInfo {
-                name: p.name.clone(),
-                path: p.path.display().to_string(),
-                abi_version: p.abi_version,
-                hash: p.hash.clone(),
-                nations: host
-                    .agents()
-                    .iter()
-                    .filter(|a| a.plugin.path == p.path)
-                    .map(|a| a.nation_name.clone())
-                    .collect(),
-            })
-            .collect(),
-    };
+    let header = header_for(&world, &args.world, args.seed, args.ticks, &host, None);
     let log_path = args.log.clone().unwrap_or_else(|| args.out.join("run.log"));
     let mut log = LogWriter::create(&log_path, &header)
         .map_err(|e| Failure::BadInput(format!("error: {e}")))?;
@@ -59,53 +33,14 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
     let mut summary = Summary::new(&world);
     tracing::info!(world = %world.name, ticks = args.ticks, seed = args.seed, out = %args.out.display(), "run starting");
     let started = std::time::Instant::now();
+    let mut out = Outputs {
+        tables: &mut tables,
+        log: &mut log,
+        summary: &mut summary,
+        dir: &args.out,
+    };
     for _ in 0..args.ticks {
-        match host.decide(&mut sim) {
-            Ok(contained) => {
-                for e in contained {
-                    eprintln!("warning: {e}; that nation's strategy is skipped from now on");
-                }
-            }
-            Err(e) => {
-                let _ = tables.flush();
-                let _ = log.flush();
-                return Err(Failure::Run(format!(
-                    "{e}\n  the tables up to the previous tick are in {}",
-                    args.out.display()
-                )));
-            }
-        }
-        let actions: Vec<(u32, chokepoint_runlog::LoggedAction)> = sim
-            .pending_actions()
-            .iter()
-            .map(|(n, a)| (n.0, chokepoint_runlog::from_engine(a)))
-            .collect();
-        if let Err(e) = sim.step() {
-            let _ = log.flush();
-            // Keep everything written so far: flush before reporting.
-            let _ = tables.flush();
-            return Err(Failure::Run(format!(
-                "{e}\n  the tables up to the previous tick are in {}",
-                args.out.display()
-            )));
-        }
-        let record = sim.record();
-        let entry = TickEntry {
-            tick: record.tick,
-            actions,
-            events: record
-                .events
-                .iter()
-                .map(|e| (e.kind.clone(), e.detail.clone()))
-                .collect(),
-            digest: sim.state_digest(),
-        };
-        log.write_tick(&entry)
-            .map_err(|e| Failure::Run(e.to_string()))?;
-        tables
-            .write_tick(&world, sim.firm_names(), record)
-            .map_err(|e| Failure::Run(e.to_string()))?;
-        summary.add(&world, record);
+        tick(&world, &mut sim, Source::Plugins(&mut host), &mut out)?;
     }
     tables.flush().map_err(|e| Failure::Run(e.to_string()))?;
     log.flush().map_err(|e| Failure::Run(e.to_string()))?;
@@ -158,4 +93,133 @@ pub fn replay(path: &std::path::Path, to: Option<u64>) -> Result<(), Failure> {
         report.ticks_verified as f64 / report.elapsed.as_secs_f64().max(1e-9)
     );
     Ok(())
+}
+
+/// Where a tick's actions come from: the strategies, or a log being followed.
+pub enum Source<'a> {
+    Plugins(&'a mut Host),
+    Recorded(&'a TickEntry),
+}
+
+pub struct Outputs<'a> {
+    pub tables: &'a mut CsvTables,
+    pub log: &'a mut LogWriter,
+    pub summary: &'a mut Summary,
+    pub dir: &'a std::path::Path,
+}
+
+/// One tick: collect actions, step, log, write tables. On failure everything written so
+/// far is flushed and kept.
+pub fn tick(
+    world: &chokepoint_world::World,
+    sim: &mut Simulation,
+    source: Source,
+    out: &mut Outputs,
+) -> Result<(), Failure> {
+    let fail = |out: &mut Outputs, e: String| {
+        let _ = out.tables.flush();
+        let _ = out.log.flush();
+        Failure::Run(format!(
+            "{e}\n  the tables and log up to the previous tick are in {}",
+            out.dir.display()
+        ))
+    };
+    let expected = match source {
+        Source::Plugins(host) => {
+            match host.decide(sim) {
+                Ok(contained) => {
+                    for e in contained {
+                        eprintln!("warning: {e}; that nation's strategy is skipped from now on");
+                    }
+                }
+                Err(e) => return Err(fail(out, e.to_string())),
+            }
+            None
+        }
+        Source::Recorded(entry) => {
+            for (n, a) in &entry.actions {
+                sim.submit(
+                    chokepoint_world::NationId(*n),
+                    chokepoint_runlog::to_engine(a),
+                );
+            }
+            Some(entry.digest)
+        }
+    };
+    let actions: Vec<(u32, chokepoint_runlog::LoggedAction)> = sim
+        .pending_actions()
+        .iter()
+        .map(|(n, a)| (n.0, chokepoint_runlog::from_engine(a)))
+        .collect();
+    if let Err(e) = sim.step() {
+        return Err(fail(out, e.to_string()));
+    }
+    let digest = sim.state_digest();
+    let record = sim.record();
+    if expected.is_some_and(|d| d != digest) {
+        return Err(fail(
+            out,
+            format!(
+                "tick {}: the replayed state differs from the log being followed",
+                record.tick
+            ),
+        ));
+    }
+    let entry = TickEntry {
+        tick: record.tick,
+        actions,
+        events: record
+            .events
+            .iter()
+            .map(|e| (e.kind.clone(), e.detail.clone()))
+            .collect(),
+        digest,
+    };
+    out.log
+        .write_tick(&entry)
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    out.tables
+        .write_tick(world, sim.firm_names(), record)
+        .map_err(|e| Failure::Run(e.to_string()))?;
+    out.summary.add(world, record);
+    Ok(())
+}
+
+/// Provenance for a new log.
+pub fn header_for(
+    world: &chokepoint_world::World,
+    world_path: &std::path::Path,
+    seed: u64,
+    ticks: u64,
+    host: &Host,
+    forked_from: Option<chokepoint_runlog::ForkInfo>,
+) -> Header {
+    Header {
+        format_version: chokepoint_runlog::FORMAT_VERSION,
+        engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        world_name: world.name.clone(),
+        world_path: world_path.display().to_string(),
+        world_text: world.source.text.clone(),
+        world_hash: world.hash.clone(),
+        seed,
+        ticks_requested: ticks,
+        command_line: std::env::args().collect(),
+        plugins: host
+            .plugins()
+            .iter()
+            .map(|p| PluginInfo {
+                name: p.name.clone(),
+                path: p.path.display().to_string(),
+                abi_version: p.abi_version,
+                hash: p.hash.clone(),
+                nations: host
+                    .agents()
+                    .iter()
+                    .filter(|a| a.plugin.path == p.path)
+                    .map(|a| a.nation_name.clone())
+                    .collect(),
+            })
+            .collect(),
+        forked_from,
+    }
 }

@@ -368,3 +368,70 @@ fn a_run_leaves_a_log_that_replays_without_plugins_even_when_cut() {
     assert!(String::from_utf8_lossy(&o.stdout).contains("verified 11 ticks"));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cut off mid-write"));
 }
+
+#[test]
+fn a_fork_at_t_is_identical_before_t_and_diff_says_so() {
+    let dir = tmp("fork");
+    let parent = dir.join("parent");
+    let o = bin()
+        .args(["-q", "run"])
+        .arg(bundled())
+        .args(["--ticks", "30", "--seed", "2", "--out"])
+        .arg(&parent)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let child = dir.join("child");
+    let o = bin()
+        .arg("fork")
+        .arg(parent.join("run.log"))
+        .args(["--at", "12", "--strategy", "United States=passive", "--out"])
+        .arg(&child)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The child's log replays on its own, and its first 12 ticks are the parent's.
+    let o = bin()
+        .arg("replay")
+        .arg(child.join("run.log"))
+        .output()
+        .unwrap();
+    assert!(o.status.success() && String::from_utf8_lossy(&o.stdout).contains("verified 30 ticks"));
+    let o = bin()
+        .arg("diff")
+        .arg(parent.join("run.log"))
+        .arg(child.join("run.log"))
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let first: u64 = out
+        .split("first divergence at tick ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(first >= 12, "identical before the fork tick: {out}");
+    let prices = |d: &Path| std::fs::read_to_string(d.join("prices.csv")).unwrap();
+    let before = |text: String| {
+        text.lines()
+            .filter(|l| {
+                l.split(',')
+                    .next()
+                    .unwrap()
+                    .parse::<u64>()
+                    .is_ok_and(|t| t < 12)
+            })
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(before(prices(&parent)), before(prices(&child)));
+    // A run diffed against itself is identical.
+    let o = bin()
+        .arg("diff")
+        .arg(parent.join("run.log"))
+        .arg(parent.join("run.log"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("identical"));
+}

@@ -16,13 +16,15 @@
 //! not serialisable and are converted here, so the engine can change without breaking
 //! old logs (a change of meaning bumps [`FORMAT_VERSION`]).
 
+mod diff;
 mod format;
 mod replay;
 mod types;
 
+pub use diff::{DiffReport, diff};
 pub use format::{LogContents, LogError, LogWriter, read_log, read_log_file};
 pub use replay::{ReplayError, ReplayReport, replay};
-pub use types::{Header, LoggedAction, PluginInfo, TickEntry, from_engine, to_engine};
+pub use types::{ForkInfo, Header, LoggedAction, PluginInfo, TickEntry, from_engine, to_engine};
 
 /// Bumped on any change of layout or meaning.
 pub const FORMAT_VERSION: u32 = 1;

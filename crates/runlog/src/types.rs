@@ -18,6 +18,21 @@ pub struct Header {
     pub ticks_requested: u64,
     pub command_line: Vec<String>,
     pub plugins: Vec<PluginInfo>,
+    /// Set when this run continues another from a given tick (`chokepoint fork`).
+    #[serde(default)]
+    pub forked_from: Option<ForkInfo>,
+}
+
+/// What a forked run started from and what it changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForkInfo {
+    /// BLAKE3 of the parent log file, hex.
+    pub parent_log_hash: String,
+    pub parent_log_path: String,
+    /// Ticks before this one are the parent's, replayed; strategies act from here.
+    pub at_tick: u64,
+    /// Human-readable changes, e.g. "United States: strategy passive".
+    pub changes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -28,6 +28,7 @@ fn make_log(ticks: u64) -> Vec<u8> {
         ticks_requested: ticks,
         command_line: vec!["test".into()],
         plugins: vec![],
+        forked_from: None,
     };
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
