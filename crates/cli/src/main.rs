@@ -61,6 +61,14 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         top: usize,
     },
+    /// Plots of a logged run (PNG and SVG) and an index.html with its provenance.
+    Report {
+        /// The run log.
+        log: PathBuf,
+        /// Directory for the plots and index.html.
+        #[arg(long, default_value = "report")]
+        out: PathBuf,
+    },
     /// Scaffold a new strategy crate (a plugin) that builds and loads unchanged.
     NewAgent {
         /// The strategy's name (lowercase, digits, dashes), as world files will bind it.
@@ -165,6 +173,7 @@ fn main() -> ExitCode {
         Command::Validate { world } => validate(&world),
         Command::Replay { log, to } => run::replay(&log, to),
         Command::Fork(args) => fork::fork(&args),
+        Command::Report { log, out } => report(&log, &out),
         Command::Diff { a, b, top } => fork::diff(&a, &b, top),
         Command::NewAgent { name, path, sdk } => {
             new_agent::new_agent(&name, path.as_deref(), sdk.as_deref())
@@ -181,6 +190,27 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn report(log: &std::path::Path, out: &std::path::Path) -> Result<(), Failure> {
+    let r = chokepoint_report::report(log, out).map_err(|e| match e {
+        chokepoint_report::ReportError::Log(_) => {
+            Failure::BadInput(format!("error: {}: {e}", log.display()))
+        }
+        e => Failure::Run(format!("{}: {e}", log.display())),
+    })?;
+    if let Some(why) = &r.log_stopped {
+        eprintln!(
+            "warning: the log is cut or damaged ({why}); the report covers the whole records before it"
+        );
+    }
+    println!(
+        "{} plots of {} ticks; open {}",
+        r.images.len(),
+        r.ticks,
+        r.index_html.display()
+    );
+    Ok(())
 }
 
 fn validate(path: &std::path::Path) -> Result<(), Failure> {

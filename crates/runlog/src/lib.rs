@@ -23,7 +23,7 @@ mod types;
 
 pub use diff::{DiffReport, diff};
 pub use format::{LogContents, LogError, LogWriter, read_log, read_log_file};
-pub use replay::{ReplayError, ReplayReport, replay};
+pub use replay::{ReplayError, ReplayReport, replay, replay_each};
 pub use types::{ForkInfo, Header, LoggedAction, PluginInfo, TickEntry, from_engine, to_engine};
 
 /// Bumped on any change of layout or meaning.

@@ -40,6 +40,17 @@ fn hex(d: &[u8; 32]) -> String {
 
 /// Replay `log` up to tick `to` (inclusive; all ticks when `None`).
 pub fn replay(log: &LogContents, to: Option<u64>) -> Result<ReplayReport, ReplayError> {
+    replay_each(log, to, |_| {}).map(|(report, _)| report)
+}
+
+/// Replay `log`, calling `each` with the simulation after every verified tick (its
+/// `record()` holds the tick's rows): the one replay loop that export, report and diff
+/// build on. Returns the report and the simulation after the last tick.
+pub fn replay_each(
+    log: &LogContents,
+    to: Option<u64>,
+    mut each: impl FnMut(&Simulation),
+) -> Result<(ReplayReport, Simulation), ReplayError> {
     let started = Instant::now();
     let world = chokepoint_world::parse(Path::new(&log.header.world_path), &log.header.world_text)
         .map_err(|e| ReplayError::World(e.to_string()))?;
@@ -65,11 +76,15 @@ pub fn replay(log: &LogContents, to: Option<u64>) -> Result<ReplayReport, Replay
                 found: hex(&found),
             });
         }
+        each(&sim);
         verified += 1;
     }
-    Ok(ReplayReport {
-        ticks_verified: verified,
-        elapsed: started.elapsed(),
-        log_stopped: log.stopped.clone(),
-    })
+    Ok((
+        ReplayReport {
+            ticks_verified: verified,
+            elapsed: started.elapsed(),
+            log_stopped: log.stopped.clone(),
+        },
+        sim,
+    ))
 }
