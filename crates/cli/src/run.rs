@@ -85,7 +85,19 @@ pub fn replay(path: &std::path::Path, to: Option<u64>) -> Result<(), Failure> {
             log.ticks.len().saturating_sub(1)
         );
     }
-    let report = chokepoint_runlog::replay(&log, to).map_err(|e| Failure::Run(e.to_string()))?;
+    let report = chokepoint_runlog::replay(&log, to).map_err(|e| {
+        let this = engine_build();
+        let hint = if matches!(e, chokepoint_runlog::ReplayError::Diverged { .. }) && !h.engine_build.is_empty() && h.engine_build != this {
+            format!(
+                "\n  note: the log was written by another build of chokepoint (build {}, this is {}); replay is bit-exact only with the same build",
+                &h.engine_build[..16],
+                &this[..16.min(this.len())]
+            )
+        } else {
+            String::new()
+        };
+        Failure::Run(format!("{e}{hint}"))
+    })?;
     println!(
         "replayed and verified {} ticks in {:.3} s ({:.0} ticks/s): every state digest matches the log",
         report.ticks_verified,
@@ -185,6 +197,14 @@ pub fn tick(
     Ok(())
 }
 
+/// BLAKE3 of this executable, hex ("" if it cannot be read).
+pub fn engine_build() -> String {
+    std::env::current_exe()
+        .and_then(std::fs::read)
+        .map(|b| blake3::hash(&b).to_hex().to_string())
+        .unwrap_or_default()
+}
+
 /// Provenance for a new log.
 pub fn header_for(
     world: &chokepoint_world::World,
@@ -197,6 +217,7 @@ pub fn header_for(
     Header {
         format_version: chokepoint_runlog::FORMAT_VERSION,
         engine_version: env!("CARGO_PKG_VERSION").to_string(),
+        engine_build: engine_build(),
         world_name: world.name.clone(),
         world_path: world_path.display().to_string(),
         world_text: world.source.text.clone(),

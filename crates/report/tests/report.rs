@@ -46,6 +46,7 @@ fn make_log(path: &Path, ticks: u64) {
     let header = Header {
         format_version: FORMAT_VERSION,
         engine_version: "test".into(),
+        engine_build: String::new(),
         world_name: world.name.clone(),
         world_path: world_path.display().to_string(),
         world_text: world.source.text.clone(),

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 pub struct Header {
     pub format_version: u32,
     pub engine_version: String,
+    /// BLAKE3 of the executable that wrote the log (hex): replay is bit-exact only with
+    /// the same engine build, and this names the build when it is not.
+    #[serde(default)]
+    pub engine_build: String,
     pub world_name: String,
     pub world_path: String,
     pub world_text: String,

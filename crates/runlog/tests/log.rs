@@ -20,6 +20,7 @@ fn make_log(ticks: u64) -> Vec<u8> {
     let header = Header {
         format_version: FORMAT_VERSION,
         engine_version: "test".into(),
+        engine_build: String::new(),
         world_name: world.name.clone(),
         world_path: path.display().to_string(),
         world_text: world.source.text.clone(),
