@@ -21,9 +21,9 @@
 ///
 /// A true step makes quantity a discontinuous function of price, so the
 /// exporter subproblem might have no root at all; a ramp of width
-/// `1e-9 * max(1, |p|)` keeps every curve continuous while moving prices by
+/// `1e-6 * max(1, |p|)` keeps every curve continuous while moving prices by
 /// far less than any tolerance the simulation cares about.
-pub const STEP_WIDTH_REL: f64 = 1e-9;
+pub const STEP_WIDTH_REL: f64 = 1e-6;
 
 /// Isoelastic demand is capped at `ISO_CAP_FACTOR * q0` (reached at the price
 /// `p0 * ISO_CAP_FACTOR^(-1/e)`), so that quantity stays finite as p -> 0.
@@ -190,14 +190,20 @@ impl RampTable {
         }
     }
 
-    fn eval_slow(&self, p: f64) -> f64 {
+    /// Direct summation (unfinished curves): `sum q_k r_k(p)`, or for
+    /// demand (`descending`) `sum q_k (1 - r_k(p))`, summed term by term
+    /// rather than as `total - sum`, which cancels badly near the choke price.
+    fn eval_slow(&self, p: f64, descending: bool) -> f64 {
         let mut acc = Acc::default();
         for r in &self.ramps {
-            if p >= r.hi {
-                acc.add(r.q);
+            let frac = if p >= r.hi {
+                1.0
             } else if p > r.lo {
-                acc.add(r.q * (p - r.lo) / (r.hi - r.lo));
-            }
+                (p - r.lo) / (r.hi - r.lo)
+            } else {
+                0.0
+            };
+            acc.add(r.q * if descending { 1.0 - frac } else { frac });
         }
         acc.value()
     }
@@ -275,7 +281,7 @@ impl SupplyCurve {
 
     pub fn quantity(&self, p: f64) -> f64 {
         if self.dirty {
-            self.table.eval_slow(p)
+            self.table.eval_slow(p, false)
         } else {
             self.table.eval_up(p).0
         }
@@ -450,7 +456,7 @@ impl DemandCurve {
 
     pub fn quantity(&self, p: f64) -> f64 {
         if self.dirty {
-            let mut q = self.table.total - self.table.eval_slow(p);
+            let mut q = self.table.eval_slow(p, true);
             for s in &self.iso {
                 q += s.eval(p).0;
             }

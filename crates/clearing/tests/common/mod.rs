@@ -17,16 +17,13 @@ pub fn assert_rel(actual: f64, expected: f64, rel: f64, what: &str) {
     );
 }
 
-/// Checks every Takayama-Judge equilibrium condition, goods balance and
-/// output sanity. `tol` is relative: prices are compared against the
-/// market's price scale, quantities against its volume. Returns all
-/// violations found.
-pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<(), String> {
+/// Shape, finiteness, non-negativity and goods balance: what every
+/// solution must satisfy, converged or not.
+pub fn check_sanity(market: &Market, sol: &Solution) -> Result<(), String> {
     let n = market.nodes.len();
     let na = market.arcs.len();
     let mut errs = Vec::new();
     macro_rules! fail { ($($t:tt)*) => { errs.push(format!($($t)*)) } }
-
     for (name, len, want) in [
         ("supply_price", sol.supply_price.len(), n),
         ("local_price", sol.local_price.len(), n),
@@ -62,16 +59,6 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
         }
     }
 
-    let volume: f64 = sol.consumed.iter().sum::<f64>().max(1e-9);
-    let qtol = tol * volume.max(1.0);
-    let pscale = sol
-        .local_price
-        .iter()
-        .flatten()
-        .chain(&sol.supply_price)
-        .fold(1.0_f64, |m, &p| m.max(p));
-    let ptol = tol * pscale;
-
     // Goods balance (exact up to rounding).
     let mut out_sum = sol.domestic.clone();
     let mut in_sum = sol.domestic.clone();
@@ -96,13 +83,46 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
         }
     }
 
+    for (a, arc) in market.arcs.iter().enumerate() {
+        if sol.flow[a] > arc.quota * (1.0 + 1e-12) {
+            fail!("arc {a}: flow {} above quota {}", sol.flow[a], arc.quota);
+        }
+    }
+    if errs.is_empty() {
+        Ok(())
+    } else {
+        Err(errs.join("\n"))
+    }
+}
+
+/// Checks every Takayama-Judge equilibrium condition, goods balance and
+/// output sanity. `tol` is relative: prices are compared against the
+/// market's price scale, quantities against its volume. Returns all
+/// violations found.
+pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<(), String> {
+    check_sanity(market, sol)?;
+    let mut errs = Vec::new();
+    macro_rules! fail { ($($t:tt)*) => { errs.push(format!($($t)*)) } }
+
+    let volume: f64 = sol.consumed.iter().sum::<f64>().max(1e-9);
+    let qtol = tol * volume.max(1.0);
+    let pscale = sol
+        .local_price
+        .iter()
+        .flatten()
+        .chain(&sol.supply_price)
+        .fold(1.0_f64, |m, &p| m.max(p));
+    let ptol = tol * pscale;
+
     for (i, node) in market.nodes.iter().enumerate() {
         let s = sol.supply_price[i];
         let has_supply = !node.supply.is_empty();
         if has_supply {
-            // Producers are on their supply curve.
+            // Producers are on their supply curve (to within what one ulp
+            // of price can resolve on a near-vertical step).
             let q = node.supply.quantity(s);
-            if (q - sol.produced[i]).abs() > qtol {
+            let ulp = node.supply.quantity(s.next_up()) - node.supply.quantity(s.next_down());
+            if (q - sol.produced[i]).abs() > qtol + ulp {
                 fail!("node {i}: S(s={s}) = {q} but produced {}", sol.produced[i]);
             }
         } else if sol.produced[i] != 0.0 {
@@ -115,7 +135,8 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
         if let Some(p) = p {
             if sol.consumed[i] > qtol {
                 let d = node.demand.quantity(p);
-                if (d - sol.consumed[i]).abs() > qtol {
+                let ulp = node.demand.quantity(p.next_down()) - node.demand.quantity(p.next_up());
+                if (d - sol.consumed[i]).abs() > qtol + ulp {
                     fail!("node {i}: D(p={p}) = {d} but consumed {}", sol.consumed[i]);
                 }
             } else if !node.demand.is_empty() {
@@ -252,6 +273,13 @@ impl Lcg {
 
 /// Random market of `n` nations, generated from `seed`.
 pub fn random_market(seed: u64, n: usize, arc_prob: f64) -> Market {
+    random_market_with(seed, n, arc_prob, false)
+}
+
+/// Like [`random_market`]; `generic` adds to every node with demand a
+/// linear end-use component whose choke price lies above every supply
+/// price, so no demand curve is flat where it is positive.
+pub fn random_market_with(seed: u64, n: usize, arc_prob: f64, generic: bool) -> Market {
     let mut r = Lcg(seed ^ 0x9E37_79B9_7F4A_7C15);
     let mut m = Market::default();
     for _ in 0..n {
@@ -283,6 +311,10 @@ pub fn random_market(seed: u64, n: usize, arc_prob: f64) -> Market {
                     r.range(0.2, 1.5),
                 ),
             }
+        }
+        if generic && buyers > 0 {
+            node.demand
+                .add_linear(r.range(5.0, 30.0), r.range(0.01, 0.1));
         }
         if r.chance(0.15) {
             node.export_cap = r.range(0.0, 30.0);
