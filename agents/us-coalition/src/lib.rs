@@ -510,6 +510,16 @@ mod tests {
             firms: r.firms,
             stockpiles: r.stockpiles,
             pipeline: r.pipeline,
+            round: r.round,
+            rounds_per_tick: r.rounds_per_tick,
+            sessions: r.sessions,
+            offers: r.offers,
+            agreements: r.agreements,
+            members: r.members,
+            terms: r.terms,
+            trust: r.trust,
+            history: r.history,
+            notices: r.notices,
         }
     }
 
