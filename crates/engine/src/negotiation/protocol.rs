@@ -221,6 +221,20 @@ pub fn end_of_rounds(neg: &mut Negotiation, world: &World, tick: u64) {
         let s = &neg.sessions[k];
         if s.status == SessionStatus::Open && s.deadline_tick <= tick {
             let id = s.id;
+            // A club that formed closes its invitations; it is not a failed session.
+            if let Some(a) = neg.agreements.iter().find(|a| a.session == id) {
+                let aid = a.id;
+                let s = &mut neg.sessions[k];
+                s.status = SessionStatus::Agreed(aid);
+                for st in s.state.iter_mut().filter(|st| **st == PartyState::Invited) {
+                    *st = PartyState::Declined;
+                }
+                neg.events.push((
+                    "club_invitations_closed".into(),
+                    format!("session {id}: invitations to club agreement {aid} closed"),
+                ));
+                continue;
+            }
             expire(
                 neg,
                 world,
