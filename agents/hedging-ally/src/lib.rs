@@ -654,4 +654,46 @@ mod tests {
             assert!(err.contains(needle), "{text}: {err}");
         }
     }
+
+    #[test]
+    fn joins_the_coalition_and_takes_a_fair_hotline_offtake_in_a_later_round() {
+        let mut s = create::<HedgingAlly>("negotiate = true", 0).unwrap();
+        let (china, korea) = (NationId(CHN), NationId(2));
+        let floor = Term::ClubFloor {
+            market: MarketId(MAGNET),
+            floor: 60_000.0,
+            member_tariff: 0.0,
+        };
+        let offtake = |price: f64| Term::Offtake {
+            seller: china,
+            buyer: korea,
+            market: MarketId(MAGNET),
+            t_per_tick: 50.0,
+            price,
+            duration_ticks: 6,
+            penalty_usd: 0.0,
+        };
+        let obs = world(3, licence::OPEN, 55_000.0)
+            .price("rare-earths", "magnet", "South Korea", 52_000.0)
+            .round(1)
+            .club_invitation(1, "United States", &["South Korea", "Japan"], &[floor])
+            .club_invitation(2, "China", &["South Korea"], &[floor])
+            .offer_to_me(3, "China", 1, (0.9, 0.9), 4, &[offtake(51_000.0)]);
+        let (actions, moves) = chokepoint_sdk::testing::decide_all(&mut s, &obs);
+        assert!(actions.is_empty(), "no policy outside round 0: {actions:?}");
+        assert_eq!(
+            moves,
+            vec![
+                Move::Join { session: 1 },
+                Move::Decline { session: 2 },
+                Move::Accept { session: 3 }
+            ]
+        );
+        let dear = world(3, licence::OPEN, 55_000.0)
+            .price("rare-earths", "magnet", "South Korea", 52_000.0)
+            .round(1)
+            .offer_to_me(3, "China", 1, (0.9, 0.9), 4, &[offtake(60_000.0)]);
+        let (_, moves) = chokepoint_sdk::testing::decide_all(&mut s, &dear);
+        assert_eq!(moves, vec![Move::Reject { session: 3 }]);
+    }
 }

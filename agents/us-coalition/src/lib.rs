@@ -788,4 +788,58 @@ mod tests {
             assert!(err.contains(needle), "{text}: {err}");
         }
     }
+
+    #[test]
+    fn proposes_forge_and_accepts_a_swap_from_a_trusted_nation() {
+        let mut s = create::<UsCoalition>(
+            "negotiate = true\nstockpile_markets = []\nfloor_markets = []\ninvest_tpy = 0",
+            0,
+        )
+        .unwrap();
+        let (us, china, oxide) = (NationId(4), NationId(1), MarketId(0));
+        let (_, moves) = chokepoint_sdk::testing::decide_all(&mut s, &world(0, 60_000.0));
+        let Some(Move::OpenClub {
+            invitees,
+            terms,
+            public,
+            ..
+        }) = moves.first()
+        else {
+            panic!("FORGE proposed: {moves:?}")
+        };
+        assert!(*public);
+        assert_eq!(invitees, &vec![NationId(JPN), NationId(KOR), NationId(AUS)]);
+        assert!(terms.contains(&Term::ClubFloor {
+            market: oxide,
+            floor: 69_000.0,
+            member_tariff: 0.0
+        }));
+        let swap = [
+            Term::Tariff {
+                importer: us,
+                exporter: china,
+                market: oxide,
+                rate: 0.0,
+                duration_ticks: 12,
+            },
+            Term::LicenceHold {
+                exporter: china,
+                destination: us,
+                market: oxide,
+                duration_ticks: 12,
+            },
+        ];
+        let trusted = world(1, 60_000.0)
+            .round(1)
+            .trust("United States", "China", 0.5)
+            .offer_to_me(7, "China", 1, (0.95, 0.95), 2, &swap);
+        let (_, moves) = chokepoint_sdk::testing::decide_all(&mut s, &trusted);
+        assert_eq!(moves, vec![Move::Accept { session: 7 }]);
+        let burnt = world(1, 60_000.0)
+            .round(1)
+            .trust("United States", "China", 0.2)
+            .offer_to_me(7, "China", 1, (0.95, 0.95), 2, &swap);
+        let (_, moves) = chokepoint_sdk::testing::decide_all(&mut s, &burnt);
+        assert_eq!(moves, vec![Move::Reject { session: 7 }]);
+    }
 }
