@@ -58,6 +58,9 @@ extern "C" fn push(ctx: *mut c_void, a: *const abi::Action) {
     unsafe { (*(ctx as *mut Vec<abi::Action>)).push(*a) };
 }
 
+/// The trivial strategy makes no negotiation moves.
+extern "C" fn push_neg(_: *mut c_void, _: *const abi::NegAction) {}
+
 extern "C" fn log(_: *mut c_void, _: u32, _: abi::Str) {}
 
 fn observation() -> ObservationBuilder {
@@ -125,6 +128,7 @@ fn bench(c: &mut Criterion) {
                 let mut sink = abi::ActionSink {
                     ctx: &mut actions as *mut _ as *mut c_void,
                     push,
+                    push_neg,
                 };
                 let status = (api.decide)(instance, black_box(raw), &mut sink, &mut err);
                 black_box((status, actions.len()))

@@ -35,6 +35,21 @@
 //! that undercuts rivals trying to diversify. `stockpile_release` is not used: China has
 //! no stockpile in the bundled world, so the flood is done with licences alone.
 //!
+//! **Negotiation** (with `negotiate = true`). Every `offer_every` ticks, in round 0:
+//!
+//! 4. *Licence holds for tariff cuts.* To each nation in `swap_partners` that taxes my
+//!    exports in a watched market while my licence towards it is not open, I offer a
+//!    swap in a private session: it cuts those tariffs to 0, I open those licences and
+//!    impose none stricter, both for `hold_ticks` (October 2025).
+//! 5. *Court hedgers privately.* To each nation in `hedgers` I ship to in a market I
+//!    dominate, I offer an offtake of `court_share` x last tick's flow at
+//!    `court_discount` below my price, for `hold_ticks`.
+//!
+//! I accept swaps that cut a tariff on me, and offtakes in which I sell to a
+//! non-target at no less than `1 - court_discount` of my price; I reject the rest. I
+//! honour my holds: a nation under a hold of mine is not escalated against, and a
+//! flood's end does not re-impose a licence towards it.
+//!
 //! Reads: `me`, `tick`, nation and market names, production and capacity (supply share,
 //! capacity growth), flows from me, licences in force, pipeline. Names absent from the
 //! world are skipped (and logged once); the deciding nation is never its own target.
@@ -54,7 +69,15 @@ const DEFAULT_MARKETS: [&str; 5] = [
 const DEFAULT_TARGETS: [&str; 4] = ["United States", "Japan", "EU", "Australia"];
 const DEFAULT_COOPERATORS: [&str; 2] = ["South Korea", "Rest of world"];
 
-const PARAMS: [&str; 11] = [
+const PARAMS: [&str; 19] = [
+    "negotiate",
+    "swap_partners",
+    "hedgers",
+    "hold_ticks",
+    "offer_every",
+    "court_share",
+    "court_discount",
+    "min_trust",
     "targets",
     "cooperators",
     "markets",
@@ -98,6 +121,16 @@ pub struct ChinaControls {
     floods: BTreeMap<MarketId, Flood>,
     log: Logger,
     warned: bool,
+    negotiate: bool,
+    swap_partners: Vec<String>,
+    hedgers: Vec<String>,
+    hold_ticks: u32,
+    offer_every: u64,
+    court_share: f64,
+    court_discount: f64,
+    min_trust: f64,
+    /// Licence holds I owe: (market, destination), refreshed from my agreements.
+    holds: Vec<(MarketId, NationId)>,
 }
 
 /// The ladder's rungs: 0 open, 1 licensed, 2 quota, 3 ban.
@@ -166,10 +199,26 @@ impl Strategy for ChinaControls {
             floods: BTreeMap::new(),
             log: ctx.logger(),
             warned: false,
+            negotiate: params.bool_or("negotiate", false)?,
+            swap_partners: params.strings_or("swap_partners", &["United States"])?,
+            hedgers: params.strings_or("hedgers", &["South Korea"])?,
+            hold_ticks: params.u64_or("hold_ticks", 12)?.min(u32::MAX as u64) as u32,
+            offer_every: params.u64_or("offer_every", 6)?.max(1),
+            court_share: params.fraction_or("court_share", 0.5)?,
+            court_discount: params.fraction_or("court_discount", 0.05)?,
+            min_trust: params.fraction_or("min_trust", 0.2)?,
+            holds: Vec::new(),
         })
     }
 
     fn decide(&mut self, obs: &Observation, actions: &mut Actions) {
+        self.holds = holds_of(obs);
+        if self.negotiate {
+            self.negotiate(obs, actions);
+        }
+        if obs.round() > 0 {
+            return; // later rounds are for answering offers only
+        }
         self.warn_missing(obs);
         let me = obs.me();
         let tick = obs.tick();
@@ -250,6 +299,9 @@ impl ChinaControls {
     }
 
     fn escalate(&mut self, obs: &Observation, m: MarketId, t: NationId, actions: &mut Actions) {
+        if self.holds.contains(&(m, t)) {
+            return; // a hold I agreed to
+        }
         let tick = obs.tick();
         if self
             .last_step
@@ -309,9 +361,144 @@ impl ChinaControls {
         }
         if let Some(flood) = self.floods.remove(&m) {
             for (d, licence) in flood.lifted {
-                if obs.licence(m, obs.me(), d) == Licence::Open {
+                if obs.licence(m, obs.me(), d) == Licence::Open && !self.holds.contains(&(m, d)) {
                     actions.set_licence(m, d, licence);
                 }
+            }
+        }
+    }
+
+    fn negotiate(&mut self, obs: &Observation, actions: &mut Actions) {
+        let me = obs.me();
+        let targets = resolve_nations(obs, &self.targets, me);
+        for offer in obs.offers_to_me() {
+            let trusted = obs.trust(me, offer.from).unwrap_or(0.5) >= self.min_trust;
+            let cuts_on_me = offer.terms.iter().any(|t| {
+                matches!(*t, Term::Tariff { exporter, importer, market, rate, .. }
+                    if exporter == me && rate < obs.tariff(market, importer, me))
+            });
+            let fair_sales = offer.terms.iter().all(|t| match *t {
+                Term::Offtake {
+                    seller,
+                    buyer,
+                    market,
+                    price,
+                    ..
+                } if seller == me => {
+                    !targets.contains(&buyer)
+                        && obs
+                            .price(market, me)
+                            .is_some_and(|p| price >= p * (1.0 - self.court_discount))
+                }
+                Term::Offtake { .. } | Term::Finance { .. } | Term::Transfer { .. } => false,
+                _ => true,
+            });
+            let sells = offer
+                .terms
+                .iter()
+                .any(|t| matches!(t, Term::Offtake { .. }));
+            if trusted && fair_sales && (cuts_on_me || sells) {
+                actions.accept(offer.session);
+            } else {
+                actions.reject(offer.session);
+            }
+        }
+        let tick = obs.tick();
+        if obs.round() > 0 || !tick.is_multiple_of(self.offer_every) {
+            return;
+        }
+        let markets: Vec<MarketId> = self
+            .markets
+            .iter()
+            .filter_map(|(c, s)| obs.market_id(c, s))
+            .collect();
+        let sessions = obs.sessions();
+        let busy = |n: NationId| {
+            sessions.iter().any(|s| {
+                s.status == SessionStatus::Open
+                    && s.parties.iter().any(|p| p.0 == n)
+                    && s.parties.iter().any(|p| p.0 == me)
+            })
+        };
+        let agreements = obs.agreements();
+        let bound = |n: NationId| {
+            agreements.iter().any(|a| {
+                a.status == AgreementStatus::Active
+                    && a.kind == SessionKind::Bilateral
+                    && a.is_member(n)
+                    && a.is_member(me)
+            })
+        };
+        for p in resolve_nations(obs, &self.swap_partners, me) {
+            if busy(p) || bound(p) {
+                continue;
+            }
+            let mut terms = Vec::new();
+            for &m in &markets {
+                if obs.tariff(m, p, me) > 0.0 {
+                    terms.push(Term::Tariff {
+                        importer: p,
+                        exporter: me,
+                        market: m,
+                        rate: 0.0,
+                        duration_ticks: self.hold_ticks,
+                    });
+                }
+            }
+            let cuts = terms.len();
+            for &m in &markets {
+                if obs.licence(m, me, p) != Licence::Open {
+                    terms.push(Term::LicenceHold {
+                        exporter: me,
+                        destination: p,
+                        market: m,
+                        duration_ticks: self.hold_ticks,
+                    });
+                }
+            }
+            if cuts > 0 && terms.len() > cuts {
+                actions.open(
+                    p,
+                    &terms,
+                    OpenOptions {
+                        deadline_rounds: 2,
+                        deadline_ticks: 1,
+                        ..OpenOptions::default()
+                    },
+                );
+            }
+        }
+        for h in resolve_nations(obs, &self.hedgers, me) {
+            if busy(h) || bound(h) {
+                continue;
+            }
+            let terms: Vec<Term> = markets
+                .iter()
+                .filter(|&&m| obs.supply_share(m, me) >= self.dominance)
+                .filter_map(|&m| {
+                    let flow = obs.flow(m, me, h);
+                    let price = obs.price(m, me)?;
+                    (flow > 0.0).then_some(Term::Offtake {
+                        seller: me,
+                        buyer: h,
+                        market: m,
+                        t_per_tick: self.court_share * flow,
+                        price: price * (1.0 - self.court_discount),
+                        duration_ticks: self.hold_ticks,
+                        penalty_usd: 0.0,
+                    })
+                })
+                .collect();
+            if !terms.is_empty() {
+                actions.open(
+                    h,
+                    &terms,
+                    OpenOptions {
+                        deadline_rounds: 2,
+                        deadline_ticks: 1,
+                        ..OpenOptions::default()
+                    },
+                );
             }
         }
     }
@@ -336,6 +523,25 @@ impl ChinaControls {
     }
 }
 
+/// Licence holds I owe under agreements in force: (market, destination).
+fn holds_of(obs: &Observation) -> Vec<(MarketId, NationId)> {
+    let me = obs.me();
+    obs.agreements()
+        .iter()
+        .filter(|a| a.status == AgreementStatus::Active)
+        .flat_map(|a| a.terms.clone())
+        .filter_map(|t| match t {
+            Term::LicenceHold {
+                exporter,
+                destination,
+                market,
+                ..
+            } if exporter == me => Some((market, destination)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Nations named in `list` that exist, without `me` and without repeats, in list order.
 fn resolve_nations(obs: &Observation, list: &[String], me: NationId) -> Vec<NationId> {
     let mut out: Vec<NationId> = Vec::new();
@@ -353,7 +559,7 @@ chokepoint_sdk::export_strategy!(ChinaControls, "china-controls");
 mod tests {
     use super::*;
     use chokepoint_sdk::abi::{self, action, licence};
-    use chokepoint_sdk::testing::{ObservationBuilder, create, decide};
+    use chokepoint_sdk::testing::{self, ObservationBuilder, create, decide};
 
     // Nation ids follow name order, as in the engine.
     const NATIONS: [&str; 7] = [
@@ -810,5 +1016,100 @@ mod tests {
             let err = create::<ChinaControls>(text, 0).err().unwrap_or_default();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    fn negotiator() -> ChinaControls {
+        create::<ChinaControls>("negotiate = true\nmarkets = [\"rare-earths/oxide\"]", 0).unwrap()
+    }
+
+    #[test]
+    fn offers_a_licence_hold_for_a_tariff_cut_and_honours_holds() {
+        let mut s = negotiator();
+        let obs = world(6, 100.0)
+            .price("rare-earths", "oxide", "China", 60_000.0)
+            .tariff("rare-earths", "oxide", "United States", "China", 0.25)
+            .licence(
+                "rare-earths",
+                "oxide",
+                "China",
+                "United States",
+                abi::licence::LICENSED,
+                0.0,
+                3,
+            );
+        let (_, moves) = testing::decide_all(&mut s, &obs);
+        let (us, china, oxide) = (NationId(6), NationId(1), MarketId(0));
+        let Some(Move::Open {
+            counterparty,
+            terms,
+            ..
+        }) = moves.first()
+        else {
+            panic!("a swap offer: {moves:?}")
+        };
+        assert_eq!(*counterparty, us);
+        assert!(terms.contains(&Term::Tariff {
+            importer: us,
+            exporter: china,
+            market: oxide,
+            rate: 0.0,
+            duration_ticks: 12
+        }));
+        assert!(terms.contains(&Term::LicenceHold {
+            exporter: china,
+            destination: us,
+            market: oxide,
+            duration_ticks: 12
+        }));
+        // With the hold agreed, US capacity growth no longer escalates the licence.
+        let hold = Term::LicenceHold {
+            exporter: china,
+            destination: us,
+            market: oxide,
+            duration_ticks: 12,
+        };
+        let mut s = negotiator();
+        testing::decide(&mut s, &world(1, 100.0));
+        let grown =
+            world(2, 500.0).agreement(1, abi::neg::BILATERAL, &["China", "United States"], &[hold]);
+        let actions = testing::decide(&mut s, &grown);
+        assert!(licences(&actions).is_empty(), "{actions:?}");
+    }
+
+    #[test]
+    fn answers_offers_in_later_rounds_without_repeating_its_policy() {
+        let mut s = negotiator();
+        let (sk, china, oxide) = (NationId(5), NationId(1), MarketId(0));
+        let fair = [Term::Offtake {
+            seller: china,
+            buyer: sk,
+            market: oxide,
+            t_per_tick: 10.0,
+            price: 59_000.0,
+            duration_ticks: 6,
+            penalty_usd: 0.0,
+        }];
+        let obs = world(3, 500.0)
+            .price("rare-earths", "oxide", "China", 60_000.0)
+            .round(1)
+            .offer_to_me(1, "South Korea", 1, (0.9, 0.9), 4, &fair);
+        let (actions, moves) = testing::decide_all(&mut s, &obs);
+        assert!(actions.is_empty(), "no policy in round 1: {actions:?}");
+        assert_eq!(moves, vec![Move::Accept { session: 1 }]);
+        let cheap = [Term::Offtake {
+            seller: china,
+            buyer: sk,
+            market: oxide,
+            t_per_tick: 10.0,
+            price: 30_000.0,
+            duration_ticks: 6,
+            penalty_usd: 0.0,
+        }];
+        let obs = world(3, 500.0)
+            .price("rare-earths", "oxide", "China", 60_000.0)
+            .round(1)
+            .offer_to_me(1, "South Korea", 1, (0.9, 0.9), 4, &cheap);
+        let (_, moves) = testing::decide_all(&mut s, &obs);
+        assert_eq!(moves, vec![Move::Reject { session: 1 }]);
     }
 }

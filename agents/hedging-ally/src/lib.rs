@@ -26,6 +26,13 @@
 //! the coalition (floors, shared stockpiles, coordinated tariffs) comes with the
 //! negotiation layer; this strategy is only the sourcing rule.
 //!
+//! **Negotiation** (with `negotiate = true`): I join clubs proposed by a nation in
+//! `coalition` (FORGE) and decline others; when short in a market where `hotline`
+//! supplies at least half the world, I open a private session with it asking for an
+//! offtake of the shortfall at its price plus `hotline_premium`, if I trust it at least
+//! `min_trust`. I accept offtakes to me priced no more than my own price plus the
+//! premium; an agent may sit in the public club and the private hotline at once.
+//!
 //! Reads: `me`, nation and market names, licences towards me, my shortages, flows into
 //! me (quantity and landed price), my tariffs, local prices, capacity. Names absent from
 //! the world are skipped (and logged once).
@@ -53,7 +60,12 @@ const DEFAULT_SUPPLIERS: [&str; 7] = [
     "Rest of world",
 ];
 
-const PARAMS: [&str; 6] = [
+const PARAMS: [&str; 11] = [
+    "negotiate",
+    "coalition",
+    "hotline",
+    "hotline_premium",
+    "min_trust",
     "markets",
     "suppliers",
     "smoothing",
@@ -77,6 +89,11 @@ pub struct HedgingAlly {
     last_price: BTreeMap<(MarketId, NationId), f64>,
     log: Logger,
     warned: bool,
+    negotiate: bool,
+    coalition: Vec<String>,
+    hotline: String,
+    hotline_premium: f64,
+    min_trust: f64,
 }
 
 impl Strategy for HedgingAlly {
@@ -112,10 +129,21 @@ impl Strategy for HedgingAlly {
             last_price: BTreeMap::new(),
             log: ctx.logger(),
             warned: false,
+            negotiate: params.bool_or("negotiate", false)?,
+            coalition: params.strings_or("coalition", &["United States"])?,
+            hotline: params.str_or("hotline", "China")?,
+            hotline_premium: params.non_negative_or("hotline_premium", 0.05)?,
+            min_trust: params.fraction_or("min_trust", 0.3)?,
         })
     }
 
     fn decide(&mut self, obs: &Observation, actions: &mut Actions) {
+        if self.negotiate {
+            self.negotiate(obs, actions);
+        }
+        if obs.round() > 0 {
+            return; // later rounds are for answering offers only
+        }
         self.warn_missing(obs);
         let me = obs.me();
         let mut listed: Vec<NationId> = Vec::new();
@@ -217,6 +245,95 @@ impl HedgingAlly {
 }
 
 chokepoint_sdk::export_strategy!(HedgingAlly, "hedging-ally");
+
+impl HedgingAlly {
+    /// Join the coalition, keep a private hotline with the dominant supplier.
+    fn negotiate(&mut self, obs: &Observation, actions: &mut Actions) {
+        let me = obs.me();
+        let coalition: Vec<NationId> = self
+            .coalition
+            .iter()
+            .filter_map(|n| obs.nation_id(n))
+            .collect();
+        let hotline = obs.nation_id(&self.hotline).filter(|&h| h != me);
+        for s in obs.sessions() {
+            if s.kind == SessionKind::Club
+                && s.status == SessionStatus::Open
+                && s.standing(me) == Some(Standing::Invited)
+            {
+                if coalition.contains(&s.opener) {
+                    actions.join(s.id);
+                } else {
+                    actions.decline(s.id);
+                }
+            }
+        }
+        for offer in obs.offers_to_me() {
+            let trusted = obs.trust(me, offer.from).unwrap_or(0.5) >= self.min_trust;
+            // Offtakes to me that cost no more than my own market (plus the premium I
+            // pay for supply that bypasses the spot market).
+            let pays = offer.terms.iter().all(|t| match *t {
+                Term::Offtake {
+                    buyer,
+                    market,
+                    price,
+                    ..
+                } if buyer == me => obs
+                    .price(market, me)
+                    .is_some_and(|p| price <= p * (1.0 + self.hotline_premium)),
+                _ => false,
+            });
+            if trusted && pays {
+                actions.accept(offer.session);
+            } else {
+                actions.reject(offer.session);
+            }
+        }
+        // The hotline: when short in a market the other side dominates, ask for an
+        // offtake of the shortfall at its price plus the premium.
+        let Some(h) = hotline else { return };
+        if obs.round() > 0 || obs.trust(me, h).unwrap_or(0.5) < self.min_trust {
+            return;
+        }
+        let open_with_h = obs.sessions().iter().any(|s| {
+            s.status == SessionStatus::Open
+                && s.parties.iter().any(|p| p.0 == h)
+                && s.parties.iter().any(|p| p.0 == me)
+        });
+        if open_with_h {
+            return;
+        }
+        let terms: Vec<Term> = self
+            .markets
+            .iter()
+            .filter_map(|(c, st)| obs.market_id(c, st))
+            .filter(|&m| obs.shortage(m, me) > 0.0 && obs.supply_share(m, h) >= 0.5)
+            .filter_map(|m| {
+                let price = obs.price(m, h)?;
+                Some(Term::Offtake {
+                    seller: h,
+                    buyer: me,
+                    market: m,
+                    t_per_tick: obs.shortage(m, me),
+                    price: price * (1.0 + self.hotline_premium),
+                    duration_ticks: 6,
+                    penalty_usd: 0.0,
+                })
+            })
+            .collect();
+        if !terms.is_empty() {
+            actions.open(
+                h,
+                &terms,
+                OpenOptions {
+                    deadline_rounds: 2,
+                    deadline_ticks: 1,
+                    ..OpenOptions::default()
+                },
+            );
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -536,5 +653,47 @@ mod tests {
             let err = create::<HedgingAlly>(text, 0).err().unwrap_or_default();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn joins_the_coalition_and_takes_a_fair_hotline_offtake_in_a_later_round() {
+        let mut s = create::<HedgingAlly>("negotiate = true", 0).unwrap();
+        let (china, korea) = (NationId(CHN), NationId(2));
+        let floor = Term::ClubFloor {
+            market: MarketId(MAGNET),
+            floor: 60_000.0,
+            member_tariff: 0.0,
+        };
+        let offtake = |price: f64| Term::Offtake {
+            seller: china,
+            buyer: korea,
+            market: MarketId(MAGNET),
+            t_per_tick: 50.0,
+            price,
+            duration_ticks: 6,
+            penalty_usd: 0.0,
+        };
+        let obs = world(3, licence::OPEN, 55_000.0)
+            .price("rare-earths", "magnet", "South Korea", 52_000.0)
+            .round(1)
+            .club_invitation(1, "United States", &["South Korea", "Japan"], &[floor])
+            .club_invitation(2, "China", &["South Korea"], &[floor])
+            .offer_to_me(3, "China", 1, (0.9, 0.9), 4, &[offtake(51_000.0)]);
+        let (actions, moves) = chokepoint_sdk::testing::decide_all(&mut s, &obs);
+        assert!(actions.is_empty(), "no policy outside round 0: {actions:?}");
+        assert_eq!(
+            moves,
+            vec![
+                Move::Join { session: 1 },
+                Move::Decline { session: 2 },
+                Move::Accept { session: 3 }
+            ]
+        );
+        let dear = world(3, licence::OPEN, 55_000.0)
+            .price("rare-earths", "magnet", "South Korea", 52_000.0)
+            .round(1)
+            .offer_to_me(3, "China", 1, (0.9, 0.9), 4, &[offtake(60_000.0)]);
+        let (_, moves) = chokepoint_sdk::testing::decide_all(&mut s, &dear);
+        assert_eq!(moves, vec![Move::Reject { session: 3 }]);
     }
 }

@@ -23,11 +23,51 @@
 //! blocks another in the same market, so it does not pile up projects while the first
 //! is built.
 //!
+//! **Negotiation** (with `negotiate = true`): I accept capacity financed in my country
+//! (whatever offtake comes with it) and offtakes in which I sell at no less than my own
+//! price; I join clubs proposed by a nation in `clubs_of`; I reject everything else.
+//!
 //! Reads: `me`, `budget_usd`, market names, prices, tariffs, licences, production and
 //! capacity, pipeline. Markets named in the parameters but absent from the world are
 //! skipped (and logged once).
 
 use chokepoint_sdk::prelude::*;
+
+/// Negotiation as a business: accept capacity financed here and offtakes that sell at
+/// my price at least; join clubs proposed by `clubs_of` (their floors raise what I sell
+/// for); reject the rest.
+fn answer(obs: &Observation, actions: &mut Actions, clubs_of: &[String]) {
+    let me = obs.me();
+    for s in obs.sessions() {
+        if s.kind == SessionKind::Club
+            && s.status == SessionStatus::Open
+            && s.standing(me) == Some(Standing::Invited)
+        {
+            if clubs_of.iter().any(|n| obs.nation_id(n) == Some(s.opener)) {
+                actions.join(s.id);
+            } else {
+                actions.decline(s.id);
+            }
+        }
+    }
+    for offer in obs.offers_to_me() {
+        let good = offer.terms.iter().all(|t| match *t {
+            Term::Finance { host, .. } => host == me,
+            Term::Offtake {
+                seller,
+                market,
+                price,
+                ..
+            } => seller == me && obs.price(market, me).is_some_and(|p| price >= p),
+            _ => false,
+        });
+        if good {
+            actions.accept(offer.session);
+        } else {
+            actions.reject(offer.session);
+        }
+    }
+}
 
 /// The bundled world's markets (`worlds/critical-minerals-2026.toml`).
 const DEFAULT_MARKETS: [&str; 5] = [
@@ -38,7 +78,14 @@ const DEFAULT_MARKETS: [&str; 5] = [
     "gallium/refined",
 ];
 
-const PARAMS: [&str; 4] = ["markets", "export_margin", "invest_tpy", "usd_per_tpy"];
+const PARAMS: [&str; 6] = [
+    "markets",
+    "export_margin",
+    "invest_tpy",
+    "usd_per_tpy",
+    "negotiate",
+    "clubs_of",
+];
 
 pub struct Producer {
     markets: Vec<(String, String)>,
@@ -47,6 +94,8 @@ pub struct Producer {
     usd_per_tpy: f64,
     log: Logger,
     warned: bool,
+    negotiate: bool,
+    clubs_of: Vec<String>,
 }
 
 impl Strategy for Producer {
@@ -67,10 +116,18 @@ impl Strategy for Producer {
             usd_per_tpy,
             log: ctx.logger(),
             warned: false,
+            negotiate: params.bool_or("negotiate", false)?,
+            clubs_of: params.strings_or("clubs_of", &["United States"])?,
         })
     }
 
     fn decide(&mut self, obs: &Observation, actions: &mut Actions) {
+        if self.negotiate {
+            answer(obs, actions, &self.clubs_of);
+        }
+        if obs.round() > 0 {
+            return; // later rounds are for answering offers only
+        }
         let me = obs.me();
         let markets = self.resolve(obs);
 

@@ -24,6 +24,20 @@
 //!    stockpile's unfilled order too), so the stockpile does not chase its own orders.
 //!    A day is `365 / ticks_per_year` of a tick.
 //!
+//! **Negotiation** (with `negotiate = true`), in round 0 of each tick:
+//!
+//! 4. *FORGE.* While no club of mine is in force or proposed, propose a public club to
+//!    `forge_members`: in each of `forge_markets` a floor of `forge_floor_share` x the
+//!    reference price on non-member supply (held by the engine as a levy), no tariffs
+//!    among members, exit on 3 ticks' notice with `forge_exit_penalty_usd`.
+//! 5. *Frameworks.* To each nation of `frameworks` with no financing agreement of
+//!    mine, offer to finance `invest_tpy` t/yr in the first of `invest_markets` at
+//!    `usd_per_tpy`, with `framework_share` of it delivered to me at the reference
+//!    price for 60 ticks (re-offered every `invest_every` ticks if refused).
+//!
+//! In any round I accept a swap (a licence hold towards me for my tariff cuts) from a
+//! nation I trust at least `min_trust`, and reject other offers.
+//!
 //! **Why.** It is the US response of 2025-2026 as reported: Project Vault (a stockpile
 //! to damp spikes, buying in competition with everyone else), FORGE reference prices
 //! held as floors by adjustable tariffs, and capital for capacity in partner countries
@@ -53,7 +67,7 @@ const DEFAULT_MARKETS: [&str; 5] = [
 /// (`invest_tpy`) applies to every listed market, so list markets of a similar scale.
 const DEFAULT_INVEST_MARKETS: [&str; 2] = ["rare-earths/oxide", "rare-earths/magnet"];
 
-const PARAMS: [&str; 14] = [
+const PARAMS: [&str; 22] = [
     "stockpile_markets",
     "buy_below",
     "release_above",
@@ -68,6 +82,14 @@ const PARAMS: [&str; 14] = [
     "invest_every",
     "invest_tpy",
     "usd_per_tpy",
+    "negotiate",
+    "forge_members",
+    "forge_markets",
+    "forge_floor_share",
+    "forge_exit_penalty_usd",
+    "frameworks",
+    "framework_share",
+    "min_trust",
 ];
 
 type MarketName = (String, String);
@@ -95,6 +117,14 @@ pub struct UsCoalition {
     next_invest: Option<u64>,
     log: Logger,
     warned: bool,
+    negotiate: bool,
+    forge_members: Vec<String>,
+    forge_markets: Vec<MarketName>,
+    forge_floor_share: f64,
+    forge_exit_penalty_usd: f64,
+    frameworks: Vec<String>,
+    framework_share: f64,
+    min_trust: f64,
 }
 
 impl Strategy for UsCoalition {
@@ -137,10 +167,30 @@ impl Strategy for UsCoalition {
             next_invest: None,
             log: ctx.logger(),
             warned: false,
+            negotiate: params.bool_or("negotiate", false)?,
+            forge_members: params.strings_or(
+                "forge_members",
+                &["Japan", "South Korea", "EU", "Australia"],
+            )?,
+            forge_markets: params.markets_or(
+                "forge_markets",
+                &["rare-earths/oxide", "rare-earths/magnet"],
+            )?,
+            forge_floor_share: params.non_negative_or("forge_floor_share", 1.0)?,
+            forge_exit_penalty_usd: params.non_negative_or("forge_exit_penalty_usd", 1e8)?,
+            frameworks: params.strings_or("frameworks", &["Australia"])?,
+            framework_share: params.fraction_or("framework_share", 0.5)?,
+            min_trust: params.fraction_or("min_trust", 0.4)?,
         })
     }
 
     fn decide(&mut self, obs: &Observation, actions: &mut Actions) {
+        if self.negotiate {
+            self.negotiate(obs, actions);
+        }
+        if obs.round() > 0 {
+            return; // later rounds are for answering offers only
+        }
         self.warn_missing(obs);
         let mut budget = obs.budget_usd().max(0.0);
         self.floors(obs, actions);
@@ -150,6 +200,100 @@ impl Strategy for UsCoalition {
 }
 
 impl UsCoalition {
+    /// FORGE, financing frameworks, and answers to offers (see the crate docs).
+    fn negotiate(&mut self, obs: &Observation, actions: &mut Actions) {
+        let me = obs.me();
+        for offer in obs.offers_to_me() {
+            let trusted = obs.trust(me, offer.from).unwrap_or(0.5) >= self.min_trust;
+            // A swap: their licence hold towards me for my tariff cut on them.
+            let hold_for_me = offer
+                .terms
+                .iter()
+                .any(|t| matches!(*t, Term::LicenceHold { destination, .. } if destination == me));
+            let only_swap = offer.terms.iter().all(|t| match *t {
+                Term::LicenceHold { destination, .. } => destination == me,
+                Term::Tariff { importer, .. } => importer == me,
+                _ => false,
+            });
+            if trusted && hold_for_me && only_swap {
+                actions.accept(offer.session);
+            } else {
+                actions.reject(offer.session);
+            }
+        }
+        if obs.round() > 0 {
+            return;
+        }
+        let sessions = obs.sessions();
+        let agreements = obs.agreements();
+        // FORGE: a public club with floors on non-member supply.
+        let forge_live = agreements.iter().any(|a| {
+            a.kind == SessionKind::Club
+                && a.status == AgreementStatus::Active
+                && a.members.first().is_some_and(|m| m.0 == me)
+        });
+        let forge_pending = sessions.iter().any(|s| {
+            s.kind == SessionKind::Club && s.opener == me && s.status == SessionStatus::Open
+        });
+        let members = resolve_nations(obs, &self.forge_members, me);
+        if !forge_live && !forge_pending && !members.is_empty() {
+            let mut terms: Vec<Term> = resolve_markets(obs, &self.forge_markets)
+                .into_iter()
+                .map(|m| Term::ClubFloor {
+                    market: m,
+                    floor: self.forge_floor_share * obs.reference_price(m),
+                    member_tariff: 0.0,
+                })
+                .collect();
+            terms.push(Term::ClubExit {
+                notice_ticks: 3,
+                penalty_usd: self.forge_exit_penalty_usd,
+            });
+            actions.open_club(&members, &terms, true, 2);
+        }
+        // Financing frameworks: capacity in a partner, part of it delivered to me.
+        let Some(&m) = resolve_markets(obs, &self.invest_markets).first() else {
+            return;
+        };
+        for p in resolve_nations(obs, &self.frameworks, me) {
+            let bound = agreements.iter().any(|a| {
+                a.status == AgreementStatus::Active
+                    && a.terms
+                        .iter()
+                        .any(|t| matches!(*t, Term::Finance { host, .. } if host == p))
+            });
+            let recent = sessions.iter().any(|s| {
+                s.opener == me
+                    && s.parties.iter().any(|x| x.0 == p)
+                    && s.deadline_tick + self.invest_every > obs.tick()
+            });
+            if bound || recent || self.invest_tpy <= 0.0 {
+                continue;
+            }
+            if self.invest_tpy * self.usd_per_tpy > obs.budget_usd() {
+                continue;
+            }
+            actions.open(
+                p,
+                &[Term::Finance {
+                    funder: me,
+                    host: p,
+                    market: m,
+                    t_per_year: self.invest_tpy,
+                    usd_per_tpy: self.usd_per_tpy,
+                    offtake_share: self.framework_share,
+                    offtake_price: obs.reference_price(m),
+                    duration_ticks: 60,
+                }],
+                OpenOptions {
+                    deadline_rounds: 2,
+                    deadline_ticks: 1,
+                    ..OpenOptions::default()
+                },
+            );
+        }
+    }
+
     fn floors(&self, obs: &Observation, actions: &mut Actions) {
         let me = obs.me();
         for m in resolve_markets(obs, &self.floor_markets) {
@@ -269,6 +413,17 @@ impl UsCoalition {
             seen.push(name);
         }
     }
+}
+
+/// Nations named in `list` that exist, without `me` and without repeats, in list order.
+fn resolve_nations(obs: &Observation, list: &[String], me: NationId) -> Vec<NationId> {
+    let mut out: Vec<NationId> = Vec::new();
+    for n in list.iter().filter_map(|n| obs.nation_id(n)) {
+        if n != me && !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
 }
 
 fn resolve_markets(obs: &Observation, names: &[MarketName]) -> Vec<MarketId> {
@@ -510,6 +665,16 @@ mod tests {
             firms: r.firms,
             stockpiles: r.stockpiles,
             pipeline: r.pipeline,
+            round: r.round,
+            rounds_per_tick: r.rounds_per_tick,
+            sessions: r.sessions,
+            offers: r.offers,
+            agreements: r.agreements,
+            members: r.members,
+            terms: r.terms,
+            trust: r.trust,
+            history: r.history,
+            notices: r.notices,
         }
     }
 
@@ -622,5 +787,59 @@ mod tests {
             let err = create::<UsCoalition>(text, 0).err().unwrap_or_default();
             assert!(err.contains(needle), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn proposes_forge_and_accepts_a_swap_from_a_trusted_nation() {
+        let mut s = create::<UsCoalition>(
+            "negotiate = true\nstockpile_markets = []\nfloor_markets = []\ninvest_tpy = 0",
+            0,
+        )
+        .unwrap();
+        let (us, china, oxide) = (NationId(4), NationId(1), MarketId(0));
+        let (_, moves) = chokepoint_sdk::testing::decide_all(&mut s, &world(0, 60_000.0));
+        let Some(Move::OpenClub {
+            invitees,
+            terms,
+            public,
+            ..
+        }) = moves.first()
+        else {
+            panic!("FORGE proposed: {moves:?}")
+        };
+        assert!(*public);
+        assert_eq!(invitees, &vec![NationId(JPN), NationId(KOR), NationId(AUS)]);
+        assert!(terms.contains(&Term::ClubFloor {
+            market: oxide,
+            floor: 69_000.0,
+            member_tariff: 0.0
+        }));
+        let swap = [
+            Term::Tariff {
+                importer: us,
+                exporter: china,
+                market: oxide,
+                rate: 0.0,
+                duration_ticks: 12,
+            },
+            Term::LicenceHold {
+                exporter: china,
+                destination: us,
+                market: oxide,
+                duration_ticks: 12,
+            },
+        ];
+        let trusted = world(1, 60_000.0)
+            .round(1)
+            .trust("United States", "China", 0.5)
+            .offer_to_me(7, "China", 1, (0.95, 0.95), 2, &swap);
+        let (_, moves) = chokepoint_sdk::testing::decide_all(&mut s, &trusted);
+        assert_eq!(moves, vec![Move::Accept { session: 7 }]);
+        let burnt = world(1, 60_000.0)
+            .round(1)
+            .trust("United States", "China", 0.2)
+            .offer_to_me(7, "China", 1, (0.95, 0.95), 2, &swap);
+        let (_, moves) = chokepoint_sdk::testing::decide_all(&mut s, &burnt);
+        assert_eq!(moves, vec![Move::Reject { session: 7 }]);
     }
 }

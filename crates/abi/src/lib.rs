@@ -26,8 +26,9 @@
 
 use core::ffi::c_void;
 
-/// Bumped on every change of layout or meaning in this crate.
-pub const ABI_VERSION: u32 = 1;
+/// Bumped on every change of layout or meaning in this crate. Version 2 added
+/// negotiation: the observation's negotiation views and [`ActionSink::push_neg`].
+pub const ABI_VERSION: u32 = 2;
 
 /// `extern "C" fn() -> u32`: the plugin's ABI version.
 pub const ABI_VERSION_SYMBOL: &core::ffi::CStr = c"chokepoint_abi_version";
@@ -132,6 +133,8 @@ pub struct StrategyApi {
 pub struct ActionSink {
     pub ctx: *mut c_void,
     pub push: extern "C" fn(ctx: *mut c_void, action: *const Action),
+    /// A negotiation move; its `terms` and `invitees` views are copied during the call.
+    pub push_neg: extern "C" fn(ctx: *mut c_void, action: *const NegAction),
 }
 
 /// What a nation knows each tick. All views are borrowed for one `decide` call.
@@ -164,6 +167,285 @@ pub struct Observation {
     pub stockpiles: View<StockpileObs>,
     /// Capacity under construction, every nation.
     pub pipeline: View<PipelineObs>,
+    /// Negotiation round of this call within the tick. Round 0 is every agent's call
+    /// of the tick; later rounds call only agents with something to answer (an offer
+    /// to them, an invitation, their turn to offer, a refused move).
+    pub round: u32,
+    pub rounds_per_tick: u32,
+    /// Sessions I am party to (private) and every public one (the bulletin).
+    pub sessions: View<SessionObs>,
+    /// Offers addressed to me, pending.
+    pub offers: View<OfferObs>,
+    /// Agreements I am or was party to, and every public one: the history of
+    /// agreements with their standing.
+    pub agreements: View<AgreementObs>,
+    /// Parties of sessions and agreements, referenced by range.
+    pub members: View<MemberObs>,
+    /// Terms of offers, club proposals and agreements, referenced by range.
+    pub terms: View<Term>,
+    /// Trust between me and every other nation, both ways.
+    pub trust: View<TrustObs>,
+    /// Events of the agreements I can see (signed, kept to term, breach, renege, ...).
+    pub history: View<HistoryObs>,
+    /// My negotiation moves the engine refused, this tick and last.
+    pub notices: View<NoticeObs>,
+}
+
+/// "No nation" / "no value" in u32 fields of negotiation views.
+pub const NONE: u32 = u32::MAX;
+
+/// Negotiation constants.
+pub mod neg {
+    /// [`super::NegAction::kind`].
+    pub const OPEN: u32 = 1;
+    pub const OPEN_CLUB: u32 = 2;
+    pub const OFFER: u32 = 3;
+    pub const ACCEPT: u32 = 4;
+    pub const REJECT: u32 = 5;
+    pub const COUNTER: u32 = 6;
+    pub const JOIN: u32 = 7;
+    pub const DECLINE: u32 = 8;
+    pub const LEAVE: u32 = 9;
+    pub const RENEGE: u32 = 10;
+    /// Channels.
+    pub const PRIVATE: u32 = 0;
+    pub const PUBLIC: u32 = 1;
+    /// Session kinds.
+    pub const BILATERAL: u32 = 0;
+    pub const CLUB: u32 = 1;
+    /// Session status.
+    pub const SESSION_OPEN: u32 = 0;
+    pub const SESSION_AGREED: u32 = 1;
+    pub const SESSION_EXPIRED: u32 = 2;
+    /// Agreement status.
+    pub const ACTIVE: u32 = 0;
+    pub const COMPLETED: u32 = 1;
+    pub const BREACHED: u32 = 2;
+    pub const RENEGED: u32 = 3;
+    pub const DISSOLVED: u32 = 4;
+    /// Member states: sessions (invited, joined, declined), agreements (member,
+    /// leaving, left, expelled).
+    pub const INVITED: u32 = 0;
+    pub const JOINED: u32 = 1;
+    pub const DECLINED: u32 = 2;
+    pub const MEMBER: u32 = 3;
+    pub const LEAVING: u32 = 4;
+    pub const LEFT: u32 = 5;
+    pub const EXPELLED: u32 = 6;
+}
+
+/// Term kinds, in [`Term::kind`]. Field use per kind:
+/// - OFFTAKE: a seller, b buyer, quantity t/tick, price USD/t, duration, penalty_usd.
+/// - TARIFF: a importer, b exporter, rate, duration.
+/// - LICENCE_HOLD: a exporter, b destination, duration.
+/// - FINANCE: a funder, b host, quantity t/yr, price USD per t/yr, rate offtake share,
+///   aux offtake price USD/t, duration of the offtake.
+/// - STOCKPILE: quantity t/tick, price buy below, aux release above, duration.
+/// - TRANSFER: a from, b to, quantity USD.
+/// - CLUB_FLOOR: price floor USD/t, rate member tariff.
+/// - CLUB_EXIT: duration = notice ticks, penalty_usd.
+pub mod term {
+    pub const OFFTAKE: u32 = 1;
+    pub const TARIFF: u32 = 2;
+    pub const LICENCE_HOLD: u32 = 3;
+    pub const FINANCE: u32 = 4;
+    pub const STOCKPILE: u32 = 5;
+    pub const TRANSFER: u32 = 6;
+    pub const CLUB_FLOOR: u32 = 7;
+    pub const CLUB_EXIT: u32 = 8;
+}
+
+/// One term of an offer or agreement (see [`term`] for the fields each kind uses).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Term {
+    pub kind: u32,
+    pub market: u32,
+    pub a: u32,
+    pub b: u32,
+    pub quantity: f64,
+    pub price: f64,
+    pub rate: f64,
+    pub aux: f64,
+    pub penalty_usd: f64,
+    pub duration_ticks: u32,
+}
+
+impl Term {
+    pub const fn new(kind: u32, market: u32) -> Self {
+        Term {
+            kind,
+            market,
+            a: 0,
+            b: 0,
+            quantity: 0.0,
+            price: 0.0,
+            rate: 0.0,
+            aux: 0.0,
+            penalty_usd: 0.0,
+            duration_ticks: 0,
+        }
+    }
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionObs {
+    pub id: u32,
+    pub kind: u32,
+    pub channel: u32,
+    pub opener: u32,
+    pub status: u32,
+    /// Offers made so far (the bargaining period), and the most allowed.
+    pub session_round: u32,
+    pub deadline_rounds: u32,
+    pub deadline_tick: u64,
+    /// Bilateral: the opener's and the counterparty's discount factors per session
+    /// round, and their time costs (USD per round without agreement).
+    pub discount_opener: f64,
+    pub discount_other: f64,
+    pub time_cost_opener: f64,
+    pub time_cost_other: f64,
+    /// The pending offer's maker and addressee, or NONE.
+    pub offer_from: u32,
+    pub offer_to: u32,
+    /// Bilateral: who makes the next offer when none is pending.
+    pub next_proposer: u32,
+    pub members_start: u32,
+    pub members_len: u32,
+    /// The pending offer's terms (bilateral) or the proposal (club).
+    pub terms_start: u32,
+    pub terms_len: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OfferObs {
+    pub session: u32,
+    pub from: u32,
+    pub session_round: u32,
+    pub round: u32,
+    pub tick: u64,
+    pub terms_start: u32,
+    pub terms_len: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AgreementObs {
+    pub id: u32,
+    pub session: u32,
+    pub kind: u32,
+    pub channel: u32,
+    pub status: u32,
+    /// Who breached or reneged (BREACHED, RENEGED), else NONE.
+    pub broken_by: u32,
+    pub signed_tick: u64,
+    pub signed_round: u32,
+    pub session_round: u32,
+    /// First tick no longer in force, or u64::MAX (open-ended club).
+    pub ends_tick: u64,
+    pub shortfalls: u32,
+    pub members_start: u32,
+    pub members_len: u32,
+    pub terms_start: u32,
+    pub terms_len: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemberObs {
+    pub nation: u32,
+    pub state: u32,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrustObs {
+    /// How far `from` trusts `to`, in [0, 1].
+    pub from: u32,
+    pub to: u32,
+    pub trust: f64,
+}
+
+/// History kinds, in [`HistoryObs::kind`].
+pub mod history {
+    pub const SIGNED: u32 = 1;
+    pub const JOINED: u32 = 2;
+    pub const COMPLETED: u32 = 3;
+    pub const BREACH: u32 = 4;
+    pub const RENEGE: u32 = 5;
+    pub const LEAVE: u32 = 6;
+    pub const LEFT: u32 = 7;
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HistoryObs {
+    pub tick: u64,
+    pub round: u32,
+    pub agreement: u32,
+    pub nation: u32,
+    pub kind: u32,
+    pub penalty_usd: f64,
+}
+
+/// A refused negotiation move. `code` numbers the errors: 1 unknown_session,
+/// 2 unknown_agreement, 3 unknown_party, 4 unknown_market, 5 not_a_party,
+/// 6 negative_quantity, 7 bad_terms, 8 empty_terms, 9 not_your_turn, 10 no_offer,
+/// 11 session_closed, 12 not_invited, 13 not_a_member, 14 not_active.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct NoticeObs {
+    pub tick: u64,
+    pub round: u32,
+    pub session: u32,
+    pub code: u32,
+    pub message: Str,
+}
+
+/// A negotiation move (see [`neg`] for kinds). Fields by kind:
+/// - OPEN: `nation` counterparty, channel, discounts and time costs (mine, theirs),
+///   deadline_rounds, deadline_ticks, terms (the first offer).
+/// - OPEN_CLUB: invitees, channel, deadline_ticks, terms (the proposal).
+/// - OFFER, COUNTER: session, terms. ACCEPT, REJECT, JOIN, DECLINE: session.
+/// - LEAVE, RENEGE: agreement.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct NegAction {
+    pub kind: u32,
+    pub session: u32,
+    pub agreement: u32,
+    pub nation: u32,
+    pub channel: u32,
+    pub deadline_rounds: u32,
+    pub deadline_ticks: u32,
+    pub discount_me: f64,
+    pub discount_other: f64,
+    pub time_cost_me: f64,
+    pub time_cost_other: f64,
+    pub terms: View<Term>,
+    pub invitees: View<u32>,
+}
+
+impl NegAction {
+    pub const fn new(kind: u32) -> Self {
+        NegAction {
+            kind,
+            session: 0,
+            agreement: 0,
+            nation: NONE,
+            channel: neg::PRIVATE,
+            deadline_rounds: 0,
+            deadline_ticks: 0,
+            discount_me: 1.0,
+            discount_other: 1.0,
+            time_cost_me: 0.0,
+            time_cost_other: 0.0,
+            terms: View::empty(),
+            invitees: View::empty(),
+        }
+    }
 }
 
 #[repr(C)]

@@ -88,6 +88,20 @@ impl Simulation {
             d.f(p.capacity_t_per_tick);
             d.u(p.arrives_at_tick);
         }
+        // Negotiation: sessions, agreements (terms, standing, concessions to undo),
+        // trust and history. Debug text is deterministic and covers every field;
+        // floats print as their shortest round-trip form, one to one with their bits.
+        let neg = ecs.resource::<crate::negotiation::Negotiation>();
+        for s in &neg.sessions {
+            d.0.update(format!("{s:?}").as_bytes());
+        }
+        for a in &neg.agreements {
+            d.0.update(format!("{a:?}").as_bytes());
+        }
+        for &t in &neg.trust {
+            d.f(t);
+        }
+        d.u(neg.history.len() as u64);
         *d.0.finalize().as_bytes()
     }
 

@@ -15,6 +15,7 @@
 pub mod components;
 mod digest;
 mod market;
+pub mod negotiation;
 pub mod resources;
 mod sim;
 mod systems;

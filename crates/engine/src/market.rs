@@ -25,6 +25,7 @@ use chokepoint_world::{DemandForm, MarketId, NationId};
 
 use crate::EngineError;
 use crate::components::*;
+use crate::negotiation::enforce::{Delivery, DeliveryRow, Enforcement};
 use crate::resources::*;
 
 /// Per-market state carried from tick to tick.
@@ -67,6 +68,8 @@ pub struct ClearingScratch {
     /// Derived-demand ramps of the current market's users: (lo, hi, q_max, nation).
     user_ramps: Vec<(f64, f64, f64, usize)>,
     firm_share: Vec<Share>,
+    /// Per firm of the current market: (made, from stock) committed to contracts.
+    committed: Vec<(f64, f64)>,
 }
 
 impl ClearingScratch {
@@ -88,6 +91,7 @@ impl ClearingScratch {
             expected: vec![vec![0.0; nations]; markets],
             user_ramps: Vec::new(),
             firm_share: Vec::new(),
+            committed: Vec::new(),
         }
     }
 }
@@ -176,6 +180,7 @@ pub fn clear_markets(
     mut record: ResMut<TickRecord>,
     mut fault: ResMut<Fault>,
     orders: Res<StockpileOrders>,
+    enforcement: Res<Enforcement>,
     mut markets: Query<&mut MarketState>,
     mut firms: Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
     mut nations: Query<(&mut EndUse, &mut Treasury)>,
@@ -207,6 +212,7 @@ pub fn clear_markets(
             scratch,
             &mut record,
             &orders,
+            &enforcement,
             &mut markets,
             &mut firms,
             &mut nations,
@@ -229,6 +235,7 @@ fn clear_one(
     scratch: &mut ClearingScratch,
     record: &mut TickRecord,
     orders: &StockpileOrders,
+    enforcement: &Enforcement,
     markets: &mut Query<&mut MarketState>,
     firms: &mut Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
     nations: &mut Query<(&mut EndUse, &mut Treasury)>,
@@ -245,6 +252,7 @@ fn clear_one(
         expected,
         user_ramps,
         firm_share,
+        committed,
     } = scratch;
 
     for node in market.nodes.iter_mut() {
@@ -253,9 +261,35 @@ fn clear_one(
         node.export_cap = f64::INFINITY;
     }
 
-    // Supply: this market's firms.
-    for &f in &index.firms_by_market[m] {
+    // Contracts first: what is delivered under agreements leaves the sellers' firms
+    // before the spot market sees them and reaches the buyers as supply at any price.
+    let deliveries: Vec<&Delivery> = enforcement.deliveries_in(mid).collect();
+    committed.clear();
+    committed.resize(index.firms_by_market[m].len(), (0.0, 0.0));
+    let delivered = if deliveries.is_empty() {
+        Vec::new()
+    } else {
+        predeliver(
+            mdef,
+            mid,
+            tick,
+            policies,
+            index,
+            &deliveries,
+            committed,
+            firms,
+        )
+    };
+    for (d, &q) in deliveries.iter().zip(&delivered) {
+        if q > 0.0 {
+            market.nodes[d.buyer.index()].supply.add_ramp(0.0, 0.0, q);
+        }
+    }
+
+    // Supply: this market's firms, less what they owe under contracts.
+    for (pos, &f) in index.firms_by_market[m].iter().enumerate() {
         let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
+        let (cm, cs) = committed[pos];
         let n = firm.nation.index();
         let input_cost: f64 = mdef
             .inputs
@@ -269,20 +303,16 @@ fn clear_one(
             .enumerate()
             .fold(cap, |c, (k, &(_, r))| c.min(stocks.inputs_t[k] / r));
         let node = &mut market.nodes[n];
-        if cap_eff > 0.0 {
-            let mc_top = plant.mc_at_zero_usd_per_t
-                + (plant.mc_at_capacity_usd_per_t - plant.mc_at_zero_usd_per_t) * cap_eff / cap;
-            node.supply.add_ramp(
-                plant.mc_at_zero_usd_per_t + input_cost,
-                mc_top + input_cost,
-                cap_eff,
-            );
+        if cap_eff - cm > 0.0 {
+            let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
+            node.supply
+                .add_ramp(lo + input_cost, hi + input_cost, cap_eff - cm);
         }
-        if stocks.output_t > 0.0 {
+        if stocks.output_t - cs > 0.0 {
             node.supply.add_ramp(
                 plant.mc_at_zero_usd_per_t,
                 plant.mc_at_zero_usd_per_t,
-                stocks.output_t,
+                stocks.output_t - cs,
             );
         }
     }
@@ -396,12 +426,17 @@ fn clear_one(
                 }
             };
             if let ArcStatus::Open { quota_t } = status {
+                let (mut ad_valorem, mut floor) =
+                    (policies.tariff(mid, ni, nj), policies.floor(mid, ni));
+                if !enforcement.clubs.is_empty() {
+                    (ad_valorem, floor) = enforcement.arc(mid, ni, nj, ad_valorem, floor);
+                }
                 market.arcs.push(clearing::Arc {
                     from: j,
                     to: i,
                     transport_cost: cost[j * n_nations + i],
-                    ad_valorem: policies.tariff(mid, ni, nj),
-                    floor: policies.floor(mid, ni),
+                    ad_valorem,
+                    floor,
                     quota: quota_t,
                 });
             }
@@ -500,8 +535,9 @@ fn clear_one(
     // Who produced what: each nation's output shared among its firms by their curves.
     let firms_here = &index.firms_by_market[m];
     firm_share.clear();
-    for &f in firms_here {
+    for (pos, &f) in firms_here.iter().enumerate() {
         let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
+        let (cm, cs) = committed[pos];
         let n = firm.nation.index();
         let s = sol.supply_price[n];
         let input_cost: f64 = mdef
@@ -515,15 +551,9 @@ fn clear_one(
             .iter()
             .enumerate()
             .fold(cap, |c, (k, &(_, r))| c.min(stocks.inputs_t[k] / r));
-        let made = if cap_eff > 0.0 {
-            let mc_top = plant.mc_at_zero_usd_per_t
-                + (plant.mc_at_capacity_usd_per_t - plant.mc_at_zero_usd_per_t) * cap_eff / cap;
-            ramp_up(
-                s,
-                plant.mc_at_zero_usd_per_t + input_cost,
-                mc_top + input_cost,
-                cap_eff,
-            )
+        let made = if cap_eff - cm > 0.0 {
+            let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
+            ramp_up(s, lo + input_cost, hi + input_cost, cap_eff - cm)
         } else {
             0.0
         };
@@ -531,18 +561,33 @@ fn clear_one(
             s,
             plant.mc_at_zero_usd_per_t,
             plant.mc_at_zero_usd_per_t,
-            stocks.output_t,
+            stocks.output_t - cs,
         );
         firm_share.push(Share {
             nation: n,
             want_made: made,
             want_stock: from_stock,
-            cap_made: cap_eff.max(0.0),
-            cap_stock: stocks.output_t.max(0.0),
+            cap_made: (cap_eff - cm).max(0.0),
+            cap_stock: (stocks.output_t - cs).max(0.0),
             made: 0.0,
             stock: 0.0,
         });
     }
+    let releases_at = firm_share.len();
+    for (d, &q) in deliveries.iter().zip(&delivered) {
+        if q > 0.0 {
+            firm_share.push(Share {
+                nation: d.buyer.index(),
+                want_made: 0.0,
+                want_stock: q,
+                cap_made: 0.0,
+                cap_stock: q,
+                made: 0.0,
+                stock: 0.0,
+            });
+        }
+    }
+    let stocks_at = firm_share.len();
     for &(owner, order, sell, _) in &stock_orders {
         let s = sol.supply_price[owner.index()];
         firm_share.push(Share {
@@ -556,15 +601,34 @@ fn clear_one(
         });
     }
     split_sales(&sol.produced, firm_share);
-    let stock_sold: Vec<f64> = firm_share[firms_here.len()..]
-        .iter()
-        .map(|s| s.stock)
-        .collect();
+    let mut released = firm_share[releases_at..stocks_at].iter();
+    for (d, &q) in deliveries.iter().zip(&delivered) {
+        let resold = if q > 0.0 {
+            released.next().map_or(0.0, |s| s.stock)
+        } else {
+            0.0
+        };
+        record.deliveries.push(DeliveryRow {
+            agreement: d.agreement,
+            market: mid,
+            seller: d.seller,
+            buyer: d.buyer,
+            planned_t: d.t,
+            delivered_t: q,
+            price_usd_per_t: d.price_usd_per_t,
+            resold_usd: resold * sol.supply_price[d.buyer.index()],
+            resold_t: resold,
+            penalty_usd: d.penalty_usd,
+        });
+    }
+    let stock_sold: Vec<f64> = firm_share[stocks_at..].iter().map(|s| s.stock).collect();
     for (k, &f) in firms_here.iter().enumerate() {
         let (firm, plant, mut stocks, mut t) =
             firms.get_mut(index.firms[f.index()]).expect("firm entity");
         let n = firm.nation.index();
-        let (made, from_stock) = (firm_share[k].made, firm_share[k].stock);
+        let (cm, cs) = committed[k];
+        let contract_usd = (cm + cs) * contract_price(&deliveries, &delivered, firm.nation);
+        let (made, from_stock) = (firm_share[k].made + cm, firm_share[k].stock + cs);
         stocks.output_t -= from_stock;
         for (slot, &(_, r)) in mdef.inputs.iter().enumerate() {
             stocks.inputs_t[slot] = (stocks.inputs_t[slot] - r * made).max(0.0);
@@ -579,7 +643,8 @@ fn clear_one(
             });
         t.produced_t = made;
         t.sold_from_stock_t = from_stock;
-        t.revenue_usd = (made + from_stock) * sol.supply_price[n];
+        t.revenue_usd =
+            (firm_share[k].made + firm_share[k].stock) * sol.supply_price[n] + contract_usd;
         record.production.push(ProductionRow {
             firm: f,
             market: mid,
@@ -708,4 +773,92 @@ fn clear_one(
         .extend(market.arcs.iter().map(|a| (a.from, a.to)));
     state.warm = Some(sol);
     Ok(())
+}
+
+/// The cost ramp of a plant's capacity left after `committed` tonnes went to contracts:
+/// contracts take the cheapest part, so what is left starts higher up the line.
+fn remaining_ramp(plant: &Plant, cap: f64, cap_eff: f64, committed: f64) -> (f64, f64) {
+    let (a, b) = (plant.mc_at_zero_usd_per_t, plant.mc_at_capacity_usd_per_t);
+    let top = a + (b - a) * cap_eff / cap;
+    let lo = if cap_eff > 0.0 {
+        a + (top - a) * committed / cap_eff
+    } else {
+        a
+    };
+    (lo, top)
+}
+
+/// Average contract price of what a nation's firms delivered this tick.
+fn contract_price(deliveries: &[&Delivery], delivered: &[f64], seller: NationId) -> f64 {
+    let (mut q, mut v) = (0.0, 0.0);
+    for (d, &x) in deliveries.iter().zip(delivered) {
+        if d.seller == seller {
+            q += x;
+            v += x * d.price_usd_per_t;
+        }
+    }
+    if q > 0.0 { v / q } else { 0.0 }
+}
+
+/// Commit sellers' stocks and capacity to this market's contracts, in agreement order:
+/// stock first, then production, shared over the seller's firms in proportion to what
+/// each has left. A contract is delivered only on an open arc (an export ban blocks it,
+/// a quota caps it), and at most what the seller's firms can make: the rest is a
+/// shortfall, settled as a breach. Returns what each delivery moves.
+#[allow(clippy::too_many_arguments)]
+fn predeliver(
+    mdef: &chokepoint_world::MarketDef,
+    mid: MarketId,
+    tick: u64,
+    policies: &Policies,
+    index: &Index,
+    deliveries: &[&Delivery],
+    committed: &mut [(f64, f64)],
+    firms: &Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
+) -> Vec<f64> {
+    let m = mid.index();
+    let mut out = Vec::with_capacity(deliveries.len());
+    for d in deliveries {
+        let limit = match policies.arc_status(mid, d.seller, d.buyer, tick) {
+            ArcStatus::Closed => 0.0,
+            ArcStatus::Open { quota_t } => quota_t,
+        };
+        let want = d.t.min(limit);
+        let mut stock_left = 0.0;
+        let mut made_left = 0.0;
+        let mut room: Vec<(usize, f64, f64)> = Vec::new();
+        for (pos, &f) in index.firms_by_market[m].iter().enumerate() {
+            let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
+            if firm.nation != d.seller {
+                continue;
+            }
+            let cap_eff = mdef
+                .inputs
+                .iter()
+                .enumerate()
+                .fold(plant.capacity_t_per_tick, |c, (k, &(_, r))| {
+                    c.min(stocks.inputs_t[k] / r)
+                })
+                .max(0.0);
+            let (cm, cs) = committed[pos];
+            let s = (stocks.output_t - cs).max(0.0);
+            let mk = (cap_eff - cm).max(0.0);
+            stock_left += s;
+            made_left += mk;
+            room.push((pos, s, mk));
+        }
+        let q = want.min(stock_left + made_left).max(0.0);
+        let from_stock = q.min(stock_left);
+        let from_made = q - from_stock;
+        for &(pos, s, mk) in &room {
+            if stock_left > 0.0 {
+                committed[pos].1 += from_stock * s / stock_left;
+            }
+            if made_left > 0.0 {
+                committed[pos].0 += from_made * mk / made_left;
+            }
+        }
+        out.push(q);
+    }
+    out
 }

@@ -297,6 +297,11 @@ pub enum PolicyAction {
         t_per_year: f64,
         usd_per_tpy: f64,
     },
+    /// A negotiation move made in negotiation round `round` of the tick.
+    Negotiate {
+        round: u32,
+        action: crate::negotiation::NegAction,
+    },
 }
 
 /// Actions submitted for this tick, applied in the Policies phase in submission order
@@ -360,6 +365,12 @@ pub struct TickRecord {
     pub events: Vec<EventRow>,
     pub clearing: Vec<ClearingRow>,
     pub stockpiles: Vec<StockpileRow>,
+    /// Negotiation moves processed this tick (tick and round kept apart).
+    pub negotiation: Vec<crate::negotiation::RoundRow>,
+    /// Agreements in force, or changed, this tick.
+    pub agreements: Vec<crate::negotiation::enforce::AgreementRow>,
+    /// Contracted deliveries, made before the spot market cleared.
+    pub deliveries: Vec<crate::negotiation::enforce::DeliveryRow>,
 }
 
 impl TickRecord {
@@ -372,6 +383,9 @@ impl TickRecord {
         self.events.clear();
         self.clearing.clear();
         self.stockpiles.clear();
+        self.negotiation.clear();
+        self.agreements.clear();
+        self.deliveries.clear();
     }
 }
 

@@ -9,6 +9,10 @@ use chokepoint_world::{FirmId, MarketId, NationId, World};
 use crate::EngineError;
 use crate::components::*;
 use crate::market::{ClearingScratch, MarketState, TradeCostTable, clear_markets};
+use crate::negotiation::Negotiation;
+use crate::negotiation::enforce::{
+    Enforcement, enforce_agreements, finish_rounds, settle_agreements,
+};
 use crate::resources::*;
 use crate::systems::*;
 
@@ -166,6 +170,8 @@ impl Simulation {
         ecs.insert_resource(PendingActions::default());
         ecs.insert_resource(StockpileOrders::default());
         ecs.insert_resource(Pipeline::default());
+        ecs.insert_resource(Negotiation::new(n_nations));
+        ecs.insert_resource(Enforcement::default());
 
         let mut schedule = Schedule::default();
         schedule.set_executor(SingleThreadedExecutor::new());
@@ -184,11 +190,17 @@ impl Simulation {
                 .chain(),
         );
         schedule.add_systems((
-            (apply_timeline, apply_actions, commission_capacity)
+            (
+                apply_timeline,
+                finish_rounds,
+                apply_actions,
+                enforce_agreements,
+                commission_capacity,
+            )
                 .chain()
                 .in_set(Phase::Policies),
             clear_markets.in_set(Phase::Clear),
-            settle.in_set(Phase::Settle),
+            (settle_agreements, settle).chain().in_set(Phase::Settle),
             check_invariants.in_set(Phase::Check),
             advance_clock.in_set(Phase::Advance),
         ));
@@ -219,6 +231,36 @@ impl Simulation {
             .resource_mut::<PendingActions>()
             .0
             .push((nation, action));
+    }
+
+    /// Run the next negotiation round of this tick now, on the moves submitted so far
+    /// and tagged with it, so that agents can answer within the tick. Rounds not run
+    /// this way run at the start of [`step`](Self::step) (that is how replay runs
+    /// them); either way the result is the same. Returns false after the last round.
+    pub fn negotiate_round(&mut self) -> bool {
+        let tick = self.tick();
+        let def = self.def.clone();
+        let ecs = &mut self.ecs;
+        ecs.resource_scope(|ecs, mut neg: Mut<Negotiation>| {
+            if neg.next_round >= crate::negotiation::ROUNDS_PER_TICK {
+                return false;
+            }
+            let r = neg.next_round;
+            let pending = &ecs.resource::<PendingActions>().0;
+            crate::negotiation::protocol::run_round(&mut neg, &def, tick, r, pending);
+            neg.next_round += 1;
+            true
+        })
+    }
+
+    /// The negotiation round moves submitted now belong to.
+    pub fn negotiation_round(&self) -> u32 {
+        self.ecs.resource::<Negotiation>().next_round
+    }
+
+    /// Sessions, agreements, trust and history.
+    pub fn negotiation(&self) -> &Negotiation {
+        self.ecs.resource::<Negotiation>()
     }
 
     /// Names of all firms by id, including capacity built during the run.

@@ -220,6 +220,11 @@ pub fn check_invariants(
     for p in &record.production {
         sold[p.market.index()] += p.produced_t + p.sold_from_stock_t;
     }
+    // Contract deliveries left the sellers' firms before the spot market and came back
+    // into it as the buyers' supply: count what the buyers resold, not what was made.
+    for d in &record.deliveries {
+        sold[d.market.index()] += d.resold_t - d.delivered_t;
+    }
     for s in &record.stockpiles {
         sold[s.market.index()] += s.sold_t;
     }
@@ -390,12 +395,14 @@ pub fn apply_actions(
                     ),
                 });
             }
+            // Negotiation moves were handled by the rounds (`negotiation::protocol`).
+            PolicyAction::Negotiate { .. } => {}
             other => reject(format!("{other:?} names an unknown market or nation")),
         }
     }
 }
 
-fn ensure_stockpile(
+pub(crate) fn ensure_stockpile(
     commands: &mut Commands,
     index: &mut Index,
     market: chokepoint_world::MarketId,

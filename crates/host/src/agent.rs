@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use chokepoint_abi as abi;
 use chokepoint_engine::components::StableId;
+use chokepoint_engine::negotiation::{Channel, NegAction, ROUNDS_PER_TICK, Term};
 use chokepoint_engine::{PolicyAction, RngStreams, Simulation};
 use chokepoint_world::{Licence, MarketId, NationId, World};
 use rand::Rng;
@@ -62,13 +63,49 @@ extern "C" fn host_log(ctx: *mut c_void, level: u32, message: abi::Str) {
     }
 }
 
+/// What one `decide` call pushed, copied out of the plugin's memory.
+#[derive(Default)]
+struct Collected {
+    actions: Vec<abi::Action>,
+    neg: Vec<OwnedNeg>,
+}
+
+/// A negotiation move with its terms and invitees copied.
+struct OwnedNeg {
+    action: abi::NegAction,
+    terms: Vec<abi::Term>,
+    invitees: Vec<u32>,
+}
+
 extern "C" fn push_action(ctx: *mut c_void, action: *const abi::Action) {
     if ctx.is_null() || action.is_null() {
         return;
     }
-    // SAFETY: ctx is the host's action vector, valid for the decide call; the action is
+    // SAFETY: ctx is the host's collector, valid for the decide call; the action is
     // a valid pointer for the duration of this call and is copied.
-    unsafe { (*(ctx as *mut Vec<abi::Action>)).push(*action) };
+    unsafe { (*(ctx as *mut Collected)).actions.push(*action) };
+}
+
+extern "C" fn push_neg(ctx: *mut c_void, action: *const abi::NegAction) {
+    if ctx.is_null() || action.is_null() {
+        return;
+    }
+    // SAFETY: as in `push_action`; the move's views are valid for this call and their
+    // contents are copied before it returns.
+    unsafe {
+        let a = *action;
+        let terms = a.terms.as_slice().to_vec();
+        let invitees = a.invitees.as_slice().to_vec();
+        (*(ctx as *mut Collected)).neg.push(OwnedNeg {
+            action: abi::NegAction {
+                terms: abi::View::empty(),
+                invitees: abi::View::empty(),
+                ..a
+            },
+            terms,
+            invitees,
+        });
+    }
 }
 
 const ERROR_CAP: usize = 4096;
@@ -78,7 +115,7 @@ pub struct Host {
     agents: Vec<Agent>,
     names: Names,
     shared: Shared,
-    actions: Vec<abi::Action>,
+    collected: Collected,
     error: Vec<u8>,
     policy: OnPluginError,
     n_markets: usize,
@@ -164,7 +201,7 @@ impl Host {
             agents,
             names: Names::new(world),
             shared: Shared::default(),
-            actions: Vec::new(),
+            collected: Collected::default(),
             error: vec![0u8; ERROR_CAP],
             policy,
             n_markets: world.markets.len(),
@@ -200,24 +237,38 @@ impl Host {
         self.shared.refresh(&self.names, sim);
         let tick = sim.tick();
         let mut contained = Vec::new();
-        for k in 0..self.agents.len() {
-            if !self.agents[k].active {
-                continue;
-            }
-            match self.decide_one(sim, k, tick) {
-                Ok(actions) => {
-                    let nation = self.agents[k].nation;
-                    for a in actions {
-                        sim.submit(nation, a);
+        // Negotiation rounds: everyone decides in round 0; in later rounds only agents
+        // with something to answer. Each round's moves are processed before the next,
+        // so an offer made in round r can be accepted in round r + 1 of the same tick.
+        while sim.negotiation_round() < ROUNDS_PER_TICK {
+            let round = sim.negotiation_round();
+            for k in 0..self.agents.len() {
+                if !self.agents[k].active
+                    || round > 0
+                        && !crate::observe::has_business(
+                            sim.negotiation(),
+                            self.agents[k].nation,
+                            tick,
+                        )
+                {
+                    continue;
+                }
+                match self.decide_one(sim, k, tick) {
+                    Ok(actions) => {
+                        let nation = self.agents[k].nation;
+                        for a in actions {
+                            sim.submit(nation, a);
+                        }
                     }
+                    Err(e) if self.policy == OnPluginError::SkipAgent && e.is_runtime() => {
+                        tracing::error!("{e}; skipping this agent for the rest of the run");
+                        self.agents[k].active = false;
+                        contained.push(e);
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) if self.policy == OnPluginError::SkipAgent && e.is_runtime() => {
-                    tracing::error!("{e}; skipping this agent for the rest of the run");
-                    self.agents[k].active = false;
-                    contained.push(e);
-                }
-                Err(e) => return Err(e),
             }
+            sim.negotiate_round();
         }
         Ok(contained)
     }
@@ -229,10 +280,13 @@ impl Host {
         tick: u64,
     ) -> Result<Vec<PolicyAction>, HostError> {
         let obs = self.shared.observation(sim, self.agents[k].nation);
-        self.actions.clear();
+        let round = sim.negotiation_round();
+        self.collected.actions.clear();
+        self.collected.neg.clear();
         let mut sink = abi::ActionSink {
-            ctx: &mut self.actions as *mut Vec<abi::Action> as *mut c_void,
+            ctx: &mut self.collected as *mut Collected as *mut c_void,
             push: push_action,
+            push_neg,
         };
         let mut err = abi::ErrorBuf {
             ptr: self.error.as_mut_ptr(),
@@ -263,17 +317,23 @@ impl Host {
                 });
             }
         }
-        self.actions
-            .iter()
-            .map(|a| {
-                self.check(a).map_err(|message| HostError::InvalidAction {
-                    plugin: plugin.clone(),
-                    nation: nation.clone(),
-                    tick,
-                    message,
-                })
-            })
-            .collect()
+        let invalid = |message| HostError::InvalidAction {
+            plugin: plugin.clone(),
+            nation: nation.clone(),
+            tick,
+            message,
+        };
+        let mut out = Vec::with_capacity(self.collected.actions.len());
+        for a in &self.collected.actions {
+            out.push(self.check(a).map_err(invalid)?);
+        }
+        for m in &self.collected.neg {
+            out.push(PolicyAction::Negotiate {
+                round,
+                action: check_neg(m).map_err(invalid)?,
+            });
+        }
+        Ok(out)
     }
 
     /// Turn a raw action into an engine action, or say exactly what is wrong with it.
@@ -370,4 +430,124 @@ impl Host {
             },
         })
     }
+}
+
+fn nation(n: u32) -> NationId {
+    NationId(n)
+}
+
+/// A raw term as the engine's term. Ids and quantities are the engine's to judge (a
+/// malformed offer is refused with a named error the plugin sees next round); only a
+/// kind this ABI does not define is the plugin's bug.
+fn term_from_abi(t: &abi::Term) -> Result<Term, String> {
+    use abi::term as k;
+    let m = MarketId(t.market);
+    Ok(match t.kind {
+        k::OFFTAKE => Term::Offtake {
+            seller: nation(t.a),
+            buyer: nation(t.b),
+            market: m,
+            t_per_tick: t.quantity,
+            price_usd_per_t: t.price,
+            duration_ticks: t.duration_ticks,
+            penalty_usd: t.penalty_usd,
+        },
+        k::TARIFF => Term::Tariff {
+            importer: nation(t.a),
+            exporter: nation(t.b),
+            market: m,
+            rate: t.rate,
+            duration_ticks: t.duration_ticks,
+        },
+        k::LICENCE_HOLD => Term::LicenceHold {
+            exporter: nation(t.a),
+            destination: nation(t.b),
+            market: m,
+            duration_ticks: t.duration_ticks,
+        },
+        k::FINANCE => Term::Finance {
+            funder: nation(t.a),
+            host: nation(t.b),
+            market: m,
+            t_per_year: t.quantity,
+            usd_per_tpy: t.price,
+            offtake_share: t.rate,
+            offtake_price_usd_per_t: t.aux,
+            duration_ticks: t.duration_ticks,
+        },
+        k::STOCKPILE => Term::Stockpile {
+            market: m,
+            t_per_tick: t.quantity,
+            buy_below_usd_per_t: t.price,
+            release_above_usd_per_t: t.aux,
+            duration_ticks: t.duration_ticks,
+        },
+        k::TRANSFER => Term::Transfer {
+            from: nation(t.a),
+            to: nation(t.b),
+            usd: t.quantity,
+        },
+        k::CLUB_FLOOR => Term::ClubFloor {
+            market: m,
+            floor_usd_per_t: t.price,
+            member_tariff: t.rate,
+        },
+        k::CLUB_EXIT => Term::ClubExit {
+            notice_ticks: t.duration_ticks,
+            penalty_usd: t.penalty_usd,
+        },
+        other => return Err(format!("negotiation term of unknown kind {other}")),
+    })
+}
+
+fn check_neg(m: &OwnedNeg) -> Result<NegAction, String> {
+    use abi::neg as k;
+    let a = &m.action;
+    let terms = || {
+        m.terms
+            .iter()
+            .map(term_from_abi)
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let channel = match a.channel {
+        k::PRIVATE => Channel::Private,
+        k::PUBLIC => Channel::Public,
+        other => return Err(format!("negotiation move: unknown channel {other}")),
+    };
+    Ok(match a.kind {
+        k::OPEN => NegAction::Open {
+            counterparty: nation(a.nation),
+            channel,
+            discount: [a.discount_me, a.discount_other],
+            time_cost_usd: [a.time_cost_me, a.time_cost_other],
+            deadline_rounds: a.deadline_rounds,
+            deadline_ticks: a.deadline_ticks,
+            terms: terms()?,
+        },
+        k::OPEN_CLUB => NegAction::OpenClub {
+            invitees: m.invitees.iter().map(|&n| nation(n)).collect(),
+            channel,
+            deadline_ticks: a.deadline_ticks,
+            terms: terms()?,
+        },
+        k::OFFER => NegAction::Offer {
+            session: a.session,
+            terms: terms()?,
+        },
+        k::COUNTER => NegAction::Counter {
+            session: a.session,
+            terms: terms()?,
+        },
+        k::ACCEPT => NegAction::Accept { session: a.session },
+        k::REJECT => NegAction::Reject { session: a.session },
+        k::JOIN => NegAction::Join { session: a.session },
+        k::DECLINE => NegAction::Decline { session: a.session },
+        k::LEAVE => NegAction::Leave {
+            agreement: a.agreement,
+        },
+        k::RENEGE => NegAction::Renege {
+            agreement: a.agreement,
+        },
+        other => return Err(format!("negotiation move of unknown kind {other}")),
+    })
 }

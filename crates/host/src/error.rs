@@ -19,9 +19,10 @@ pub enum HostError {
     )]
     MissingSymbol { path: PathBuf, symbol: String },
     #[error(
-        "plugin {path}: built for ABI version {found}, this engine speaks version {expected}; rebuild the plugin against this chokepoint's SDK"
+        "plugin `{plugin}` ({path}) was built for ABI version {found}, this engine speaks ABI version {expected} (version 2 added negotiation); rebuild the plugin against this chokepoint's SDK"
     )]
     AbiMismatch {
+        plugin: String,
         path: PathBuf,
         found: u32,
         expected: u32,

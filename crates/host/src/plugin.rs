@@ -56,6 +56,7 @@ impl Plugin {
         let found = unsafe { version_fn() };
         if found != abi::ABI_VERSION {
             return Err(HostError::AbiMismatch {
+                plugin: plugin_stem(path),
                 path: path.to_path_buf(),
                 found,
                 expected: abi::ABI_VERSION,
@@ -78,6 +79,7 @@ impl Plugin {
             || api.size as usize != std::mem::size_of::<abi::StrategyApi>()
         {
             return Err(HostError::AbiMismatch {
+                plugin: plugin_stem(path),
                 path: path.to_path_buf(),
                 found: api.abi_version,
                 expected: abi::ABI_VERSION,
@@ -98,4 +100,13 @@ impl Plugin {
     pub fn api(&self) -> &'static abi::StrategyApi {
         self.api
     }
+}
+
+/// A library's name without platform prefix and suffix: `libfoo_bar.so` -> `foo_bar`.
+fn plugin_stem(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    stem.strip_prefix("lib").map(str::to_string).unwrap_or(stem)
 }

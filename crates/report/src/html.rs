@@ -126,6 +126,9 @@ fn describe(world: &World, actor: NationId, a: &PolicyAction) -> String {
             market(world, m),
             nation(world, host)
         ),
+        PolicyAction::Negotiate { round, ref action } => {
+            format!("{who} negotiates ({} in round {round})", action.name())
+        }
     }
 }
 

@@ -24,7 +24,10 @@ mod types;
 pub use diff::{DiffReport, diff};
 pub use format::{LogContents, LogError, LogWriter, read_log, read_log_file};
 pub use replay::{ReplayError, ReplayReport, replay, replay_each};
-pub use types::{ForkInfo, Header, LoggedAction, PluginInfo, TickEntry, from_engine, to_engine};
+pub use types::{
+    ForkInfo, Header, LoggedAction, LoggedNeg, LoggedTerm, PluginInfo, TickEntry, from_engine,
+    to_engine,
+};
 
 /// Bumped on any change of layout or meaning.
 pub const FORMAT_VERSION: u32 = 1;

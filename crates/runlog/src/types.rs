@@ -93,6 +93,11 @@ pub enum LoggedAction {
         t_per_year: f64,
         usd_per_tpy: f64,
     },
+    /// A negotiation move, with the negotiation round of the tick it was made in.
+    Negotiate {
+        round: u32,
+        action: LoggedNeg,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -104,6 +109,12 @@ pub enum LoggedLicence {
 }
 
 pub fn from_engine(a: &PolicyAction) -> LoggedAction {
+    if let PolicyAction::Negotiate { round, action } = a {
+        return LoggedAction::Negotiate {
+            round: *round,
+            action: neg_mirror::from(action),
+        };
+    }
     match *a {
         PolicyAction::SetTariff {
             market,
@@ -164,10 +175,17 @@ pub fn from_engine(a: &PolicyAction) -> LoggedAction {
             t_per_year,
             usd_per_tpy,
         },
+        PolicyAction::Negotiate { .. } => unreachable!("handled above"),
     }
 }
 
 pub fn to_engine(a: &LoggedAction) -> PolicyAction {
+    if let LoggedAction::Negotiate { round, action } = a {
+        return PolicyAction::Negotiate {
+            round: *round,
+            action: neg_mirror::to(action),
+        };
+    }
     match *a {
         LoggedAction::SetTariff {
             market,
@@ -228,5 +246,433 @@ pub fn to_engine(a: &LoggedAction) -> PolicyAction {
             t_per_year,
             usd_per_tpy,
         },
+        LoggedAction::Negotiate { .. } => unreachable!("handled above"),
+    }
+}
+
+/// A negotiation move as logged: the log's own mirror of
+/// [`chokepoint_engine::negotiation::NegAction`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LoggedNeg {
+    Open {
+        counterparty: u32,
+        public: bool,
+        discount: [f64; 2],
+        time_cost_usd: [f64; 2],
+        deadline_rounds: u32,
+        deadline_ticks: u32,
+        terms: Vec<LoggedTerm>,
+    },
+    OpenClub {
+        invitees: Vec<u32>,
+        public: bool,
+        deadline_ticks: u32,
+        terms: Vec<LoggedTerm>,
+    },
+    Offer {
+        session: u32,
+        terms: Vec<LoggedTerm>,
+    },
+    Accept {
+        session: u32,
+    },
+    Reject {
+        session: u32,
+    },
+    Counter {
+        session: u32,
+        terms: Vec<LoggedTerm>,
+    },
+    Join {
+        session: u32,
+    },
+    Decline {
+        session: u32,
+    },
+    Leave {
+        agreement: u32,
+    },
+    Renege {
+        agreement: u32,
+    },
+}
+
+/// Mirror of [`chokepoint_engine::negotiation::Term`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LoggedTerm {
+    Offtake {
+        seller: u32,
+        buyer: u32,
+        market: u32,
+        t_per_tick: f64,
+        price_usd_per_t: f64,
+        duration_ticks: u32,
+        penalty_usd: f64,
+    },
+    Tariff {
+        importer: u32,
+        exporter: u32,
+        market: u32,
+        rate: f64,
+        duration_ticks: u32,
+    },
+    LicenceHold {
+        exporter: u32,
+        destination: u32,
+        market: u32,
+        duration_ticks: u32,
+    },
+    Finance {
+        funder: u32,
+        host: u32,
+        market: u32,
+        t_per_year: f64,
+        usd_per_tpy: f64,
+        offtake_share: f64,
+        offtake_price_usd_per_t: f64,
+        duration_ticks: u32,
+    },
+    Stockpile {
+        market: u32,
+        t_per_tick: f64,
+        buy_below_usd_per_t: f64,
+        release_above_usd_per_t: f64,
+        duration_ticks: u32,
+    },
+    Transfer {
+        from: u32,
+        to: u32,
+        usd: f64,
+    },
+    ClubFloor {
+        market: u32,
+        floor_usd_per_t: f64,
+        member_tariff: f64,
+    },
+    ClubExit {
+        notice_ticks: u32,
+        penalty_usd: f64,
+    },
+}
+
+mod neg_mirror {
+    use super::{LoggedNeg, LoggedTerm};
+    use chokepoint_engine::negotiation::{Channel, NegAction, Term};
+    use chokepoint_world::{MarketId, NationId};
+
+    fn ch(public: bool) -> Channel {
+        if public {
+            Channel::Public
+        } else {
+            Channel::Private
+        }
+    }
+
+    pub fn term_from(t: &Term) -> LoggedTerm {
+        match *t {
+            Term::Offtake {
+                seller,
+                buyer,
+                market,
+                t_per_tick,
+                price_usd_per_t,
+                duration_ticks,
+                penalty_usd,
+            } => LoggedTerm::Offtake {
+                seller: seller.0,
+                buyer: buyer.0,
+                market: market.0,
+                t_per_tick,
+                price_usd_per_t,
+                duration_ticks,
+                penalty_usd,
+            },
+            Term::Tariff {
+                importer,
+                exporter,
+                market,
+                rate,
+                duration_ticks,
+            } => LoggedTerm::Tariff {
+                importer: importer.0,
+                exporter: exporter.0,
+                market: market.0,
+                rate,
+                duration_ticks,
+            },
+            Term::LicenceHold {
+                exporter,
+                destination,
+                market,
+                duration_ticks,
+            } => LoggedTerm::LicenceHold {
+                exporter: exporter.0,
+                destination: destination.0,
+                market: market.0,
+                duration_ticks,
+            },
+            Term::Finance {
+                funder,
+                host,
+                market,
+                t_per_year,
+                usd_per_tpy,
+                offtake_share,
+                offtake_price_usd_per_t,
+                duration_ticks,
+            } => LoggedTerm::Finance {
+                funder: funder.0,
+                host: host.0,
+                market: market.0,
+                t_per_year,
+                usd_per_tpy,
+                offtake_share,
+                offtake_price_usd_per_t,
+                duration_ticks,
+            },
+            Term::Stockpile {
+                market,
+                t_per_tick,
+                buy_below_usd_per_t,
+                release_above_usd_per_t,
+                duration_ticks,
+            } => LoggedTerm::Stockpile {
+                market: market.0,
+                t_per_tick,
+                buy_below_usd_per_t,
+                release_above_usd_per_t,
+                duration_ticks,
+            },
+            Term::Transfer { from, to, usd } => LoggedTerm::Transfer {
+                from: from.0,
+                to: to.0,
+                usd,
+            },
+            Term::ClubFloor {
+                market,
+                floor_usd_per_t,
+                member_tariff,
+            } => LoggedTerm::ClubFloor {
+                market: market.0,
+                floor_usd_per_t,
+                member_tariff,
+            },
+            Term::ClubExit {
+                notice_ticks,
+                penalty_usd,
+            } => LoggedTerm::ClubExit {
+                notice_ticks,
+                penalty_usd,
+            },
+        }
+    }
+
+    pub fn term_to(t: &LoggedTerm) -> Term {
+        let (n, m) = (NationId, MarketId);
+        match *t {
+            LoggedTerm::Offtake {
+                seller,
+                buyer,
+                market,
+                t_per_tick,
+                price_usd_per_t,
+                duration_ticks,
+                penalty_usd,
+            } => Term::Offtake {
+                seller: n(seller),
+                buyer: n(buyer),
+                market: m(market),
+                t_per_tick,
+                price_usd_per_t,
+                duration_ticks,
+                penalty_usd,
+            },
+            LoggedTerm::Tariff {
+                importer,
+                exporter,
+                market,
+                rate,
+                duration_ticks,
+            } => Term::Tariff {
+                importer: n(importer),
+                exporter: n(exporter),
+                market: m(market),
+                rate,
+                duration_ticks,
+            },
+            LoggedTerm::LicenceHold {
+                exporter,
+                destination,
+                market,
+                duration_ticks,
+            } => Term::LicenceHold {
+                exporter: n(exporter),
+                destination: n(destination),
+                market: m(market),
+                duration_ticks,
+            },
+            LoggedTerm::Finance {
+                funder,
+                host,
+                market,
+                t_per_year,
+                usd_per_tpy,
+                offtake_share,
+                offtake_price_usd_per_t,
+                duration_ticks,
+            } => Term::Finance {
+                funder: n(funder),
+                host: n(host),
+                market: m(market),
+                t_per_year,
+                usd_per_tpy,
+                offtake_share,
+                offtake_price_usd_per_t,
+                duration_ticks,
+            },
+            LoggedTerm::Stockpile {
+                market,
+                t_per_tick,
+                buy_below_usd_per_t,
+                release_above_usd_per_t,
+                duration_ticks,
+            } => Term::Stockpile {
+                market: m(market),
+                t_per_tick,
+                buy_below_usd_per_t,
+                release_above_usd_per_t,
+                duration_ticks,
+            },
+            LoggedTerm::Transfer { from, to, usd } => Term::Transfer {
+                from: n(from),
+                to: n(to),
+                usd,
+            },
+            LoggedTerm::ClubFloor {
+                market,
+                floor_usd_per_t,
+                member_tariff,
+            } => Term::ClubFloor {
+                market: m(market),
+                floor_usd_per_t,
+                member_tariff,
+            },
+            LoggedTerm::ClubExit {
+                notice_ticks,
+                penalty_usd,
+            } => Term::ClubExit {
+                notice_ticks,
+                penalty_usd,
+            },
+        }
+    }
+
+    fn terms_from(t: &[Term]) -> Vec<LoggedTerm> {
+        t.iter().map(term_from).collect()
+    }
+    fn terms_to(t: &[LoggedTerm]) -> Vec<Term> {
+        t.iter().map(term_to).collect()
+    }
+
+    pub fn from(a: &NegAction) -> LoggedNeg {
+        match a {
+            NegAction::Open {
+                counterparty,
+                channel,
+                discount,
+                time_cost_usd,
+                deadline_rounds,
+                deadline_ticks,
+                terms,
+            } => LoggedNeg::Open {
+                counterparty: counterparty.0,
+                public: *channel == Channel::Public,
+                discount: *discount,
+                time_cost_usd: *time_cost_usd,
+                deadline_rounds: *deadline_rounds,
+                deadline_ticks: *deadline_ticks,
+                terms: terms_from(terms),
+            },
+            NegAction::OpenClub {
+                invitees,
+                channel,
+                deadline_ticks,
+                terms,
+            } => LoggedNeg::OpenClub {
+                invitees: invitees.iter().map(|n| n.0).collect(),
+                public: *channel == Channel::Public,
+                deadline_ticks: *deadline_ticks,
+                terms: terms_from(terms),
+            },
+            NegAction::Offer { session, terms } => LoggedNeg::Offer {
+                session: *session,
+                terms: terms_from(terms),
+            },
+            NegAction::Accept { session } => LoggedNeg::Accept { session: *session },
+            NegAction::Reject { session } => LoggedNeg::Reject { session: *session },
+            NegAction::Counter { session, terms } => LoggedNeg::Counter {
+                session: *session,
+                terms: terms_from(terms),
+            },
+            NegAction::Join { session } => LoggedNeg::Join { session: *session },
+            NegAction::Decline { session } => LoggedNeg::Decline { session: *session },
+            NegAction::Leave { agreement } => LoggedNeg::Leave {
+                agreement: *agreement,
+            },
+            NegAction::Renege { agreement } => LoggedNeg::Renege {
+                agreement: *agreement,
+            },
+        }
+    }
+
+    pub fn to(a: &LoggedNeg) -> NegAction {
+        match a {
+            LoggedNeg::Open {
+                counterparty,
+                public,
+                discount,
+                time_cost_usd,
+                deadline_rounds,
+                deadline_ticks,
+                terms,
+            } => NegAction::Open {
+                counterparty: NationId(*counterparty),
+                channel: ch(*public),
+                discount: *discount,
+                time_cost_usd: *time_cost_usd,
+                deadline_rounds: *deadline_rounds,
+                deadline_ticks: *deadline_ticks,
+                terms: terms_to(terms),
+            },
+            LoggedNeg::OpenClub {
+                invitees,
+                public,
+                deadline_ticks,
+                terms,
+            } => NegAction::OpenClub {
+                invitees: invitees.iter().map(|&n| NationId(n)).collect(),
+                channel: ch(*public),
+                deadline_ticks: *deadline_ticks,
+                terms: terms_to(terms),
+            },
+            LoggedNeg::Offer { session, terms } => NegAction::Offer {
+                session: *session,
+                terms: terms_to(terms),
+            },
+            LoggedNeg::Accept { session } => NegAction::Accept { session: *session },
+            LoggedNeg::Reject { session } => NegAction::Reject { session: *session },
+            LoggedNeg::Counter { session, terms } => NegAction::Counter {
+                session: *session,
+                terms: terms_to(terms),
+            },
+            LoggedNeg::Join { session } => NegAction::Join { session: *session },
+            LoggedNeg::Decline { session } => NegAction::Decline { session: *session },
+            LoggedNeg::Leave { agreement } => NegAction::Leave {
+                agreement: *agreement,
+            },
+            LoggedNeg::Renege { agreement } => NegAction::Renege {
+                agreement: *agreement,
+            },
+        }
     }
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use chokepoint_engine::negotiation::{Channel, NegAction, Term};
 use chokepoint_engine::{PolicyAction, Simulation};
 use chokepoint_runlog::*;
 use chokepoint_world::{Licence, MarketId, NationId};
@@ -39,7 +40,61 @@ fn make_log(ticks: u64) -> Vec<u8> {
     let china = world.nation_id("China").unwrap();
     let us = world.nation_id("United States").unwrap();
     let oxide = world.market_id("rare-earths", "oxide").unwrap();
+    let japan = world.nation_id("Japan").unwrap();
+    let negotiate = |sim: &mut Simulation, n: NationId, action: NegAction| {
+        let round = sim.negotiation_round();
+        sim.submit(n, PolicyAction::Negotiate { round, action });
+    };
     for t in 0..ticks {
+        // Negotiation: an offtake agreed within the tick, a club, a renege.
+        match t {
+            2 => {
+                negotiate(
+                    &mut sim,
+                    us,
+                    NegAction::Open {
+                        counterparty: china,
+                        channel: Channel::Private,
+                        discount: [0.9, 0.8],
+                        time_cost_usd: [1000.0, 1000.0],
+                        deadline_rounds: 4,
+                        deadline_ticks: 2,
+                        terms: vec![Term::Offtake {
+                            seller: china,
+                            buyer: us,
+                            market: oxide,
+                            t_per_tick: 20.0,
+                            price_usd_per_t: 60_000.0,
+                            duration_ticks: 12,
+                            penalty_usd: 1e6,
+                        }],
+                    },
+                );
+                sim.negotiate_round();
+                negotiate(&mut sim, china, NegAction::Accept { session: 1 });
+                sim.negotiate_round();
+            }
+            4 => {
+                negotiate(
+                    &mut sim,
+                    us,
+                    NegAction::OpenClub {
+                        invitees: vec![japan],
+                        channel: Channel::Public,
+                        deadline_ticks: 3,
+                        terms: vec![Term::ClubFloor {
+                            market: oxide,
+                            floor_usd_per_t: 80_000.0,
+                            member_tariff: 0.0,
+                        }],
+                    },
+                );
+                sim.negotiate_round();
+                negotiate(&mut sim, japan, NegAction::Join { session: 2 });
+            }
+            11 => negotiate(&mut sim, china, NegAction::Renege { agreement: 1 }),
+            _ => {}
+        }
         match t {
             3 => sim.submit(
                 us,
@@ -201,4 +256,30 @@ proptest! {
             prop_assert_eq!(&part.ticks[..], &whole.ticks[..part.ticks.len()]);
         }
     }
+}
+
+#[test]
+fn negotiation_moves_and_their_effects_are_logged_and_replay_verifies_them() {
+    let log = read_log(&make_log(14)).unwrap();
+    let moves = log
+        .ticks
+        .iter()
+        .flat_map(|t| &t.actions)
+        .filter(|(_, a)| matches!(a, LoggedAction::Negotiate { .. }))
+        .count();
+    assert_eq!(moves, 5);
+    let kinds: Vec<&str> = log
+        .ticks
+        .iter()
+        .flat_map(|t| &t.events)
+        .map(|(k, _)| k.as_str())
+        .filter(|k| ["agreement_signed", "breach", "club_proposed"].contains(k))
+        .collect();
+    // China's quota of 10 t/tick towards the US (tick 5) caps the 20 t/tick offtake:
+    // a shortfall breach every tick from 5 to 10, then China reneges at tick 11.
+    let mut want = vec!["agreement_signed", "club_proposed", "agreement_signed"];
+    want.extend(["breach"; 7]);
+    assert_eq!(kinds, want);
+    let report = replay(&log, None).unwrap();
+    assert_eq!(report.ticks_verified, 14);
 }

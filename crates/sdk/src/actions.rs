@@ -2,6 +2,7 @@
 
 use chokepoint_abi as abi;
 
+use crate::negotiation::{Move, OpenOptions, Term};
 use crate::observation::{MarketId, NationId};
 
 /// An export licence regime towards one destination.
@@ -47,7 +48,7 @@ pub struct Actions<'a> {
 
 enum Sink<'a> {
     Engine(&'a mut abi::ActionSink),
-    Vec(&'a mut Vec<abi::Action>),
+    Vec(&'a mut Vec<abi::Action>, Option<&'a mut Vec<Move>>),
 }
 
 impl<'a> Actions<'a> {
@@ -60,15 +61,91 @@ impl<'a> Actions<'a> {
 
     /// Collect into a vector (the in-process test harness uses this).
     pub fn collect_into(v: &'a mut Vec<abi::Action>) -> Self {
-        Actions { sink: Sink::Vec(v) }
+        Actions {
+            sink: Sink::Vec(v, None),
+        }
+    }
+
+    /// Collect policy actions and negotiation moves (the test harness uses this).
+    pub fn collect_all(v: &'a mut Vec<abi::Action>, moves: &'a mut Vec<Move>) -> Self {
+        Actions {
+            sink: Sink::Vec(v, Some(moves)),
+        }
     }
 
     /// Push a raw action (for kinds this wrapper has no method for).
     pub fn push(&mut self, a: abi::Action) {
         match &mut self.sink {
             Sink::Engine(s) => (s.push)(s.ctx, &a),
-            Sink::Vec(v) => v.push(a),
+            Sink::Vec(v, _) => v.push(a),
         }
+    }
+
+    /// Make a negotiation move. The engine checks it when its round is processed; a
+    /// refused move comes back as a [`crate::Notice`] with a named code.
+    pub fn negotiate(&mut self, m: Move) {
+        match &mut self.sink {
+            Sink::Engine(s) => m.with_raw(|raw| (s.push_neg)(s.ctx, raw)),
+            Sink::Vec(_, Some(moves)) => moves.push(m),
+            Sink::Vec(_, None) => {}
+        }
+    }
+
+    /// Open a bilateral session with `counterparty`, making the first offer.
+    pub fn open(&mut self, counterparty: NationId, terms: &[Term], options: OpenOptions) {
+        self.negotiate(Move::Open {
+            counterparty,
+            terms: terms.to_vec(),
+            options,
+        });
+    }
+
+    /// Propose a club to `invitees`; I am its first member.
+    pub fn open_club(
+        &mut self,
+        invitees: &[NationId],
+        terms: &[Term],
+        public: bool,
+        deadline_ticks: u32,
+    ) {
+        self.negotiate(Move::OpenClub {
+            invitees: invitees.to_vec(),
+            terms: terms.to_vec(),
+            public,
+            deadline_ticks,
+        });
+    }
+    pub fn offer(&mut self, session: u32, terms: &[Term]) {
+        self.negotiate(Move::Offer {
+            session,
+            terms: terms.to_vec(),
+        });
+    }
+    pub fn counter(&mut self, session: u32, terms: &[Term]) {
+        self.negotiate(Move::Counter {
+            session,
+            terms: terms.to_vec(),
+        });
+    }
+    pub fn accept(&mut self, session: u32) {
+        self.negotiate(Move::Accept { session });
+    }
+    pub fn reject(&mut self, session: u32) {
+        self.negotiate(Move::Reject { session });
+    }
+    pub fn join(&mut self, session: u32) {
+        self.negotiate(Move::Join { session });
+    }
+    pub fn decline(&mut self, session: u32) {
+        self.negotiate(Move::Decline { session });
+    }
+    /// Leave a club under its exit rule (notice, exit penalty).
+    pub fn leave(&mut self, agreement: u32) {
+        self.negotiate(Move::Leave { agreement });
+    }
+    /// Walk away from an agreement now: a breach, with its penalty and lost trust.
+    pub fn renege(&mut self, agreement: u32) {
+        self.negotiate(Move::Renege { agreement });
     }
 
     /// My tariff on imports from `exporter` in `m` (0.25 = 25%).

@@ -38,12 +38,17 @@
 mod actions;
 #[doc(hidden)]
 pub mod export;
+mod negotiation;
 mod observation;
 mod params;
 pub mod testing;
 
 pub use actions::{Actions, Licence};
 pub use chokepoint_abi as abi;
+pub use negotiation::{
+    Agreement, AgreementStatus, HistoryEvent, Move, Notice, Offer, OpenOptions, Session,
+    SessionKind, SessionStatus, Standing, Term,
+};
 pub use observation::{Firm, Flow, MarketId, NationId, Observation, Pipeline, Stockpile};
 pub use params::Params;
 
@@ -117,6 +122,8 @@ pub trait Strategy: Sized + 'static {
 /// Everything a strategy file needs.
 pub mod prelude {
     pub use crate::{
-        Actions, Context, Licence, Logger, MarketId, NationId, Observation, Params, Strategy,
+        Actions, Agreement, AgreementStatus, Context, Licence, Logger, MarketId, Move, NationId,
+        Observation, Offer, OpenOptions, Params, Session, SessionKind, SessionStatus, Standing,
+        Strategy, Term,
     };
 }

@@ -72,6 +72,11 @@ pub struct Observation<'a> {
     pipeline: &'a [abi::PipelineObs],
 }
 
+use crate::negotiation::{
+    Agreement, AgreementStatus, HistoryEvent, NOTICE_CODES, Notice, Offer, Session, SessionKind,
+    SessionStatus, Standing, terms_of,
+};
+
 fn text<'a>(s: abi::Str) -> &'a str {
     // SAFETY: the engine's strings are valid for the observation's lifetime `'a`, which
     // every caller ties the result to.
@@ -311,5 +316,163 @@ impl<'a> Observation<'a> {
             capacity_t: p.capacity_t,
             arrives_at_tick: p.arrives_at_tick,
         })
+    }
+}
+
+/// Negotiation: what I can see of sessions and agreements, trust, and my refused moves.
+impl<'a> Observation<'a> {
+    fn neg_slice<T>(v: abi::View<T>) -> &'a [T] {
+        // SAFETY: the views are valid for the observation's lifetime (see `from_raw`).
+        unsafe { v.as_slice() }
+    }
+
+    /// The negotiation round of this call (0: every agent's call of the tick, the one
+    /// for policy actions; later rounds call agents with something to answer).
+    pub fn round(&self) -> u32 {
+        self.raw.round
+    }
+    pub fn rounds_per_tick(&self) -> u32 {
+        self.raw.rounds_per_tick
+    }
+
+    fn members(&self, start: u32, len: u32) -> Vec<(NationId, Standing)> {
+        Self::neg_slice(self.raw.members)
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or(&[])
+            .iter()
+            .map(|m| (NationId(m.nation), Standing::from_raw(m.state)))
+            .collect()
+    }
+
+    /// Sessions I am party to, and public ones (the bulletin).
+    pub fn sessions(&self) -> Vec<Session> {
+        use abi::neg as k;
+        let terms = Self::neg_slice(self.raw.terms);
+        let opt = |n: u32| (n != abi::NONE).then_some(NationId(n));
+        Self::neg_slice(self.raw.sessions)
+            .iter()
+            .map(|s| Session {
+                id: s.id,
+                kind: if s.kind == k::CLUB {
+                    SessionKind::Club
+                } else {
+                    SessionKind::Bilateral
+                },
+                public: s.channel == k::PUBLIC,
+                opener: NationId(s.opener),
+                status: match s.status {
+                    k::SESSION_OPEN => SessionStatus::Open,
+                    k::SESSION_AGREED => SessionStatus::Agreed,
+                    _ => SessionStatus::Expired,
+                },
+                session_round: s.session_round,
+                deadline_rounds: s.deadline_rounds,
+                deadline_tick: s.deadline_tick,
+                discount: (s.discount_opener, s.discount_other),
+                time_cost_usd: (s.time_cost_opener, s.time_cost_other),
+                offer: opt(s.offer_from).zip(opt(s.offer_to)),
+                next_proposer: NationId(s.next_proposer),
+                parties: self.members(s.members_start, s.members_len),
+                terms: terms_of(terms, s.terms_start, s.terms_len),
+            })
+            .collect()
+    }
+
+    /// Offers addressed to me, pending an answer.
+    pub fn offers_to_me(&self) -> Vec<Offer> {
+        let terms = Self::neg_slice(self.raw.terms);
+        Self::neg_slice(self.raw.offers)
+            .iter()
+            .map(|o| Offer {
+                session: o.session,
+                from: NationId(o.from),
+                session_round: o.session_round,
+                tick: o.tick,
+                round: o.round,
+                terms: terms_of(terms, o.terms_start, o.terms_len),
+            })
+            .collect()
+    }
+
+    /// Agreements I am or was party to, and public ones, with their standing.
+    pub fn agreements(&self) -> Vec<Agreement> {
+        use abi::neg as k;
+        let terms = Self::neg_slice(self.raw.terms);
+        Self::neg_slice(self.raw.agreements)
+            .iter()
+            .map(|a| Agreement {
+                id: a.id,
+                session: a.session,
+                kind: if a.kind == k::CLUB {
+                    SessionKind::Club
+                } else {
+                    SessionKind::Bilateral
+                },
+                public: a.channel == k::PUBLIC,
+                status: match a.status {
+                    k::ACTIVE => AgreementStatus::Active,
+                    k::COMPLETED => AgreementStatus::Completed,
+                    k::BREACHED => AgreementStatus::Breached(NationId(a.broken_by)),
+                    k::RENEGED => AgreementStatus::Reneged(NationId(a.broken_by)),
+                    _ => AgreementStatus::Dissolved,
+                },
+                signed_tick: a.signed_tick,
+                signed_round: a.signed_round,
+                session_round: a.session_round,
+                ends_tick: (a.ends_tick != u64::MAX).then_some(a.ends_tick),
+                shortfalls: a.shortfalls,
+                members: self.members(a.members_start, a.members_len),
+                terms: terms_of(terms, a.terms_start, a.terms_len),
+            })
+            .collect()
+    }
+
+    /// How far `from` trusts `to` (one side must be me), 0 to 1.
+    pub fn trust(&self, from: NationId, to: NationId) -> Option<f64> {
+        Self::neg_slice(self.raw.trust)
+            .iter()
+            .find(|t| t.from == from.0 && t.to == to.0)
+            .map(|t| t.trust)
+    }
+
+    /// What happened to the agreements I can see.
+    pub fn history(&self) -> Vec<HistoryEvent> {
+        use abi::history as h;
+        Self::neg_slice(self.raw.history)
+            .iter()
+            .map(|r| HistoryEvent {
+                tick: r.tick,
+                round: r.round,
+                agreement: r.agreement,
+                nation: NationId(r.nation),
+                kind: match r.kind {
+                    h::SIGNED => "signed",
+                    h::JOINED => "joined",
+                    h::COMPLETED => "completed",
+                    h::BREACH => "breach",
+                    h::RENEGE => "renege",
+                    h::LEAVE => "leave",
+                    _ => "left",
+                },
+                penalty_usd: r.penalty_usd,
+            })
+            .collect()
+    }
+
+    /// My moves the engine refused, this tick and last.
+    pub fn notices(&self) -> Vec<Notice> {
+        Self::neg_slice(self.raw.notices)
+            .iter()
+            .map(|n| Notice {
+                tick: n.tick,
+                round: n.round,
+                session: n.session,
+                code: NOTICE_CODES
+                    .get((n.code as usize).wrapping_sub(1))
+                    .copied()
+                    .unwrap_or("unknown"),
+                message: text(n.message).to_string(),
+            })
+            .collect()
     }
 }

@@ -41,6 +41,13 @@ pub struct ObservationBuilder {
     firms: Vec<abi::FirmObs>,
     stockpiles: Vec<abi::StockpileObs>,
     pipeline: Vec<abi::PipelineObs>,
+    round: u32,
+    sessions: Vec<abi::SessionObs>,
+    offers: Vec<abi::OfferObs>,
+    agreements: Vec<abi::AgreementObs>,
+    members: Vec<abi::MemberObs>,
+    terms: Vec<abi::Term>,
+    trust: Vec<abi::TrustObs>,
 }
 
 impl ObservationBuilder {
@@ -247,6 +254,157 @@ impl ObservationBuilder {
         self
     }
 
+    /// The negotiation round of the call (0 by default).
+    pub fn round(mut self, round: u32) -> Self {
+        self.round = round;
+        self
+    }
+
+    fn push_terms(&mut self, terms: &[crate::Term]) -> (u32, u32) {
+        let start = self.terms.len() as u32;
+        self.terms.extend(terms.iter().map(|t| t.to_raw()));
+        (start, terms.len() as u32)
+    }
+
+    fn push_members(&mut self, members: &[(u32, u32)]) -> (u32, u32) {
+        let start = self.members.len() as u32;
+        self.members.extend(
+            members
+                .iter()
+                .map(|&(nation, state)| abi::MemberObs { nation, state }),
+        );
+        (start, members.len() as u32)
+    }
+
+    /// A bilateral session `session` opened by `from` with me, with its offer of
+    /// `terms` (bargaining period `session_round`) pending for me. `discounts` are
+    /// (from's, mine) per session round; the deadline is `deadline_rounds` offers.
+    pub fn offer_to_me(
+        mut self,
+        session: u32,
+        from: &str,
+        session_round: u32,
+        discounts: (f64, f64),
+        deadline_rounds: u32,
+        terms: &[crate::Term],
+    ) -> Self {
+        let (from, me) = (self.n(from), self.me);
+        let (terms_start, terms_len) = self.push_terms(terms);
+        let (members_start, members_len) =
+            self.push_members(&[(from, abi::neg::JOINED), (me, abi::neg::JOINED)]);
+        self.sessions.push(abi::SessionObs {
+            id: session,
+            kind: abi::neg::BILATERAL,
+            channel: abi::neg::PRIVATE,
+            opener: from,
+            status: abi::neg::SESSION_OPEN,
+            session_round,
+            deadline_rounds,
+            deadline_tick: self.tick + 3,
+            discount_opener: discounts.0,
+            discount_other: discounts.1,
+            time_cost_opener: 0.0,
+            time_cost_other: 0.0,
+            offer_from: from,
+            offer_to: me,
+            next_proposer: me,
+            members_start,
+            members_len,
+            terms_start,
+            terms_len,
+        });
+        self.offers.push(abi::OfferObs {
+            session,
+            from,
+            session_round,
+            round: self.round.saturating_sub(1),
+            tick: self.tick,
+            terms_start,
+            terms_len,
+        });
+        self
+    }
+
+    /// A public club proposal `session` by `proposer`, inviting `invitees`.
+    pub fn club_invitation(
+        mut self,
+        session: u32,
+        proposer: &str,
+        invitees: &[&str],
+        terms: &[crate::Term],
+    ) -> Self {
+        let proposer = self.n(proposer);
+        let mut members = vec![(proposer, abi::neg::JOINED)];
+        for i in invitees {
+            members.push((self.n(i), abi::neg::INVITED));
+        }
+        let (terms_start, terms_len) = self.push_terms(terms);
+        let (members_start, members_len) = self.push_members(&members);
+        self.sessions.push(abi::SessionObs {
+            id: session,
+            kind: abi::neg::CLUB,
+            channel: abi::neg::PUBLIC,
+            opener: proposer,
+            status: abi::neg::SESSION_OPEN,
+            session_round: 1,
+            deadline_rounds: u32::MAX,
+            deadline_tick: self.tick + 3,
+            discount_opener: 1.0,
+            discount_other: 1.0,
+            time_cost_opener: 0.0,
+            time_cost_other: 0.0,
+            offer_from: abi::NONE,
+            offer_to: abi::NONE,
+            next_proposer: proposer,
+            members_start,
+            members_len,
+            terms_start,
+            terms_len,
+        });
+        self
+    }
+
+    /// An agreement `id` in force among `members`, signed at tick 0.
+    pub fn agreement(
+        mut self,
+        id: u32,
+        kind: u32,
+        members: &[&str],
+        terms: &[crate::Term],
+    ) -> Self {
+        let m: Vec<(u32, u32)> = members
+            .iter()
+            .map(|n| (self.n(n), abi::neg::MEMBER))
+            .collect();
+        let (terms_start, terms_len) = self.push_terms(terms);
+        let (members_start, members_len) = self.push_members(&m);
+        self.agreements.push(abi::AgreementObs {
+            id,
+            session: id,
+            kind,
+            channel: abi::neg::PUBLIC,
+            status: abi::neg::ACTIVE,
+            broken_by: abi::NONE,
+            signed_tick: 0,
+            signed_round: 0,
+            session_round: 1,
+            ends_tick: u64::MAX,
+            shortfalls: 0,
+            members_start,
+            members_len,
+            terms_start,
+            terms_len,
+        });
+        self
+    }
+
+    /// How far `from` trusts `to`.
+    pub fn trust(mut self, from: &str, to: &str, trust: f64) -> Self {
+        let (from, to) = (self.n(from), self.n(to));
+        self.trust.push(abi::TrustObs { from, to, trust });
+        self
+    }
+
     /// Call `f` with the observation as a strategy would see it.
     pub fn with<R>(&self, f: impl FnOnce(&Observation) -> R) -> R {
         // SAFETY: the raw observation's views point into `self` for the call.
@@ -290,6 +448,16 @@ impl ObservationBuilder {
             firms: abi::View::of(&self.firms),
             stockpiles: abi::View::of(&self.stockpiles),
             pipeline: abi::View::of(&self.pipeline),
+            round: self.round,
+            rounds_per_tick: 4,
+            sessions: abi::View::of(&self.sessions),
+            offers: abi::View::of(&self.offers),
+            agreements: abi::View::of(&self.agreements),
+            members: abi::View::of(&self.members),
+            terms: abi::View::of(&self.terms),
+            trust: abi::View::of(&self.trust),
+            history: abi::View::empty(),
+            notices: abi::View::empty(),
         };
         f(&raw)
     }
@@ -308,4 +476,14 @@ pub fn decide<S: Strategy>(strategy: &mut S, obs: &ObservationBuilder) -> Vec<ab
     let mut out = Vec::new();
     obs.with(|o| strategy.decide(o, &mut Actions::collect_into(&mut out)));
     out
+}
+
+/// Run one decision and return its policy actions and negotiation moves.
+pub fn decide_all<S: Strategy>(
+    strategy: &mut S,
+    obs: &ObservationBuilder,
+) -> (Vec<abi::Action>, Vec<crate::Move>) {
+    let (mut out, mut moves) = (Vec::new(), Vec::new());
+    obs.with(|o| strategy.decide(o, &mut Actions::collect_all(&mut out, &mut moves)));
+    (out, moves)
 }

@@ -43,6 +43,20 @@ pub const TABLES: &[(&str, &str)] = &[
         "stockpiles",
         "tick,commodity,stage,owner,bought_t,sold_t,holdings_t,spent_usd,earned_usd",
     ),
+    // Negotiation: `tick` is market time, `round` the negotiation round inside it,
+    // `session_round` the bargaining period of the session (offers made so far).
+    (
+        "negotiation_rounds",
+        "tick,round,session,session_round,nation,action,outcome,detail",
+    ),
+    (
+        "agreements",
+        "tick,agreement,session,kind,status,members,signed_tick,signed_round,session_round,shortfalls,terms",
+    ),
+    (
+        "deliveries",
+        "tick,agreement,commodity,stage,seller,buyer,planned_t,delivered_t,price_usd_per_t,resold_t",
+    ),
 ];
 
 /// Streams tick records to one CSV file per table.
@@ -196,6 +210,59 @@ impl CsvTables {
             );
             self.emit(6)?;
         }
+        for r in &rec.negotiation {
+            let _ = write!(
+                self.line,
+                "{t},{},{},{},{},{},{},{}",
+                r.round,
+                r.session,
+                r.session_round,
+                csv(nation(r.nation)),
+                r.action,
+                r.outcome,
+                csv(&r.detail)
+            );
+            self.emit(7)?;
+        }
+        for a in &rec.agreements {
+            let members: Vec<&str> = a.members.iter().map(|&n| nation(n)).collect();
+            let terms = describe_terms(world, &a.terms);
+            let _ = write!(
+                self.line,
+                "{t},{},{},{},{},{},{},{},{},{},{}",
+                a.agreement,
+                a.session,
+                match a.kind {
+                    chokepoint_engine::negotiation::SessionKind::Bilateral => "bilateral",
+                    chokepoint_engine::negotiation::SessionKind::Club => "club",
+                },
+                a.status.name(),
+                csv(&members.join(";")),
+                a.signed_tick,
+                a.signed_round,
+                a.session_round,
+                a.shortfalls,
+                csv(&terms)
+            );
+            self.emit(8)?;
+        }
+        for d in &rec.deliveries {
+            let (c, s) = market(d.market);
+            let _ = write!(
+                self.line,
+                "{t},{},{},{},{},{},{},{},{},{}",
+                d.agreement,
+                csv(c),
+                csv(s),
+                csv(nation(d.seller)),
+                csv(nation(d.buyer)),
+                d.planned_t,
+                d.delivered_t,
+                d.price_usd_per_t,
+                d.resold_t
+            );
+            self.emit(9)?;
+        }
         Ok(())
     }
 
@@ -227,6 +294,108 @@ pub fn consumer_name(world: &World, firm_names: &[String], c: Consumer) -> Strin
         ),
         Consumer::Firm(f) => format!("firm:{}", firm_names[f.index()]),
     }
+}
+
+/// Terms in words, `;`-separated: "offtake China->South Korea rare-earths/oxide 50 t/tick
+/// at 60000 USD/t for 12 ticks".
+pub fn describe_terms(world: &World, terms: &[chokepoint_engine::negotiation::Term]) -> String {
+    use chokepoint_engine::negotiation::Term;
+    let n = |x: chokepoint_world::NationId| {
+        world
+            .nations
+            .get(x.index())
+            .map_or("?", |n| n.name.as_str())
+    };
+    let m = |x: MarketId| {
+        if x.index() < world.markets.len() {
+            world.market_name(x)
+        } else {
+            "?".into()
+        }
+    };
+    terms
+        .iter()
+        .map(|t| match *t {
+            Term::Offtake {
+                seller,
+                buyer,
+                market,
+                t_per_tick,
+                price_usd_per_t,
+                duration_ticks,
+                penalty_usd,
+            } => format!(
+                "offtake {}->{} {} {t_per_tick} t/tick at {price_usd_per_t} USD/t for {duration_ticks} ticks, penalty {penalty_usd} USD",
+                n(seller),
+                n(buyer),
+                m(market)
+            ),
+            Term::Tariff {
+                importer,
+                exporter,
+                market,
+                rate,
+                duration_ticks,
+            } => format!(
+                "tariff {} on {} {} at {rate} for {duration_ticks} ticks",
+                n(importer),
+                n(exporter),
+                m(market)
+            ),
+            Term::LicenceHold {
+                exporter,
+                destination,
+                market,
+                duration_ticks,
+            } => format!(
+                "licence hold {}->{} {} for {duration_ticks} ticks",
+                n(exporter),
+                n(destination),
+                m(market)
+            ),
+            Term::Finance {
+                funder,
+                host,
+                market,
+                t_per_year,
+                usd_per_tpy,
+                offtake_share,
+                offtake_price_usd_per_t,
+                duration_ticks,
+            } => format!(
+                "finance {} in {} {} {t_per_year} t/yr at {usd_per_tpy} USD per t/yr, offtake {offtake_share} at {offtake_price_usd_per_t} USD/t for {duration_ticks} ticks",
+                n(funder),
+                n(host),
+                m(market)
+            ),
+            Term::Stockpile {
+                market,
+                t_per_tick,
+                buy_below_usd_per_t,
+                release_above_usd_per_t,
+                duration_ticks,
+            } => format!(
+                "stockpile {} {t_per_tick} t/tick below {buy_below_usd_per_t}, release above {release_above_usd_per_t} for {duration_ticks} ticks",
+                m(market)
+            ),
+            Term::Transfer { from, to, usd } => {
+                format!("transfer {}->{} {usd} USD", n(from), n(to))
+            }
+            Term::ClubFloor {
+                market,
+                floor_usd_per_t,
+                member_tariff,
+            } => format!(
+                "club floor {} {floor_usd_per_t} USD/t, member tariff {member_tariff}",
+                m(market)
+            ),
+            Term::ClubExit {
+                notice_ticks,
+                penalty_usd,
+            } => format!("exit on {notice_ticks} ticks' notice, penalty {penalty_usd} USD"),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Quote a CSV field when it needs it (RFC 4180).
