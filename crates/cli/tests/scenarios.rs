@@ -265,7 +265,7 @@ fn decoupling_cuts_chinas_separation_share_by_2035() {
     let last = num(&t, "decoupling-2035", "last year");
     assert!(first > 0.86, "starts near the IEA's 91%: {first}");
     assert!(
-        first - last > 0.08 && last > 0.6,
-        "falls towards the IEA's 76-77% for 2030-35: {first} -> {last}"
+        (0.70..=0.82).contains(&last),
+        "falls to within 6 points of the IEA's 76-77% for 2030-35: {first} -> {last}"
     );
 }
