@@ -7,6 +7,7 @@
 mod fork;
 mod new_agent;
 mod run;
+mod scenarios;
 mod summary;
 
 use std::path::PathBuf;
@@ -69,6 +70,9 @@ enum Command {
         #[arg(long, default_value = "report")]
         out: PathBuf,
     },
+    /// Run every scenario file of a directory with its strategies and print a table of
+    /// headline outcomes (prices inside and outside China, shares, shortages, stockpiles)
+    Scenarios(scenarios::ScenariosArgs),
     /// Scaffold a new strategy crate (a plugin) that builds and loads unchanged.
     NewAgent {
         /// The strategy's name (lowercase, digits, dashes), as world files will bind it.
@@ -175,6 +179,7 @@ fn main() -> ExitCode {
         Command::Fork(args) => fork::fork(&args),
         Command::Report { log, out } => report(&log, &out),
         Command::Diff { a, b, top } => fork::diff(&a, &b, top),
+        Command::Scenarios(args) => scenarios::scenarios(&args),
         Command::NewAgent { name, path, sdk } => {
             new_agent::new_agent(&name, path.as_deref(), sdk.as_deref())
         }

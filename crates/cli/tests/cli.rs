@@ -79,10 +79,17 @@ fn run_writes_the_tables_and_prints_a_summary() {
         let text = std::fs::read_to_string(out.join(format!("{table}.csv"))).unwrap();
         assert!(text.lines().count() > 1, "{table}.csv has no rows");
     }
-    // The timeline's tick-10 events are in the events table.
+    // The strategies' licence changes and investments are in the events table (the
+    // bundled world has no scripted timeline: its scenarios do).
     let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
     assert!(
-        events.lines().any(|l| l.starts_with("10,licence,")),
+        events.lines().any(|l| l.contains(",licence,China: ")),
+        "{events}"
+    );
+    assert!(
+        events
+            .lines()
+            .any(|l| l.contains(",investment,") && l.contains("United States finances")),
         "{events}"
     );
 }
@@ -200,10 +207,19 @@ fn a_scaffolded_strategy_outside_the_workspace_builds_loads_and_runs() {
     );
 
     // Bind it to the United States in a copy of the bundled world and run.
-    let text = std::fs::read_to_string(bundled()).unwrap().replacen(
-        "name = \"United States\"\nregion = \"north-america\"\nstrategy = \"us-coalition\"",
-        "name = \"United States\"\nregion = \"north-america\"\nstrategy = \"tariff-hawk\"\nparams = { rate = 0.05 }",
-        1,
+    // Its binding replaces the US's, parameters and all.
+    let bundled_text = std::fs::read_to_string(bundled()).unwrap();
+    let us = "name = \"United States\"\nregion = \"north-america\"\nstrategy = \"us-coalition\"\n";
+    let start = bundled_text.find(us).expect("the US binding") + us.len();
+    let params_end = start
+        + bundled_text[start..]
+            .strip_prefix("params = ")
+            .and_then(|rest| rest.find('\n'))
+            .map_or(0, |n| n + "params = ".len() + 1);
+    let text = format!(
+        "{}name = \"United States\"\nregion = \"north-america\"\nstrategy = \"tariff-hawk\"\nparams = {{ rate = 0.05 }}\n{}",
+        &bundled_text[..start - us.len()],
+        &bundled_text[params_end..]
     );
     assert!(text.contains("tariff-hawk"));
     let world = dir.join("world.toml");

@@ -12,6 +12,7 @@
 //! ambiguity detection set to error. The same world and seed give bit-identical
 //! records.
 
+pub mod accounting;
 pub mod components;
 mod digest;
 mod market;

@@ -172,6 +172,8 @@ impl Simulation {
         ecs.insert_resource(Pipeline::default());
         ecs.insert_resource(Negotiation::new(n_nations));
         ecs.insert_resource(Enforcement::default());
+        ecs.insert_resource(crate::accounting::Books::default());
+        ecs.insert_resource(crate::accounting::ClosingBooks::default());
 
         let mut schedule = Schedule::default();
         schedule.set_executor(SingleThreadedExecutor::new());
@@ -200,8 +202,14 @@ impl Simulation {
                 .chain()
                 .in_set(Phase::Policies),
             clear_markets.in_set(Phase::Clear),
+            crate::accounting::open_books
+                .in_set(Phase::Clear)
+                .before(clear_markets),
             (settle_agreements, settle).chain().in_set(Phase::Settle),
             check_invariants.in_set(Phase::Check),
+            crate::accounting::close_books
+                .in_set(Phase::Check)
+                .after(check_invariants),
             advance_clock.in_set(Phase::Advance),
         ));
         Simulation { ecs, schedule, def }

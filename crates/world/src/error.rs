@@ -29,9 +29,16 @@ impl WorldError {
         message: impl Into<String>,
         help: impl Into<String>,
     ) -> Self {
-        let (line, column, snippet) = match span {
+        let (source, span) = match span {
             Some(span) => {
-                let (l, c) = source.line_col(span.start);
+                let (part, start) = source.locate(span.start);
+                (part, Some(start))
+            }
+            None => (source, None),
+        };
+        let (line, column, snippet) = match span {
+            Some(start) => {
+                let (l, c) = source.line_col(start);
                 (l, c, source.line_text(l).map(str::to_owned))
             }
             None => (0, 0, None),
@@ -126,11 +133,18 @@ impl fmt::Display for WorldErrors {
 }
 
 /// The text of a world file with what is needed to turn byte offsets into places.
+///
+/// A scenario that `extends` a base world is read as several files; its values carry
+/// offsets into one address space in which each file starts at its own offset (`parts`),
+/// so an error can name the file a value came from.
 #[derive(Debug, Clone)]
 pub struct SourceText {
     pub path: PathBuf,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Files of an `extends` chain and the offset each starts at, ascending; empty for
+    /// a single file.
+    parts: Vec<(usize, SourceText)>,
 }
 
 impl SourceText {
@@ -142,6 +156,41 @@ impl SourceText {
             path: path.into(),
             text,
             line_starts,
+            parts: Vec::new(),
+        }
+    }
+
+    /// A source made of several files, each at its start offset (ascending). `path` and
+    /// `text` name the whole (the file that was asked for, and the text the world is
+    /// recorded with).
+    pub(crate) fn with_parts(
+        path: impl Into<PathBuf>,
+        text: impl Into<String>,
+        parts: Vec<(usize, SourceText)>,
+    ) -> Self {
+        let mut s = SourceText::new(path, text);
+        s.parts = parts;
+        s
+    }
+
+    /// The file an offset falls in and the offset within it.
+    pub fn locate(&self, offset: usize) -> (&SourceText, usize) {
+        match self.parts.iter().rev().find(|(start, _)| *start <= offset) {
+            Some((start, part)) => (part, offset - start),
+            None => (self, offset),
+        }
+    }
+
+    /// "line N" of an offset, or "FILE:N" when the offset lies in another file of an
+    /// `extends` chain than `than`.
+    pub fn place(&self, offset: usize, than: usize) -> String {
+        let (part, local) = self.locate(offset);
+        let (line, _) = part.line_col(local);
+        let (other, _) = self.locate(than);
+        if std::ptr::eq(part, other) {
+            format!("on line {line}")
+        } else {
+            format!("at {}:{line}", part.path.display())
         }
     }
 

@@ -12,6 +12,7 @@
 //! gives the same ids, whatever order its tables are written in.
 
 mod error;
+mod extends;
 mod model;
 mod schema;
 mod validate;

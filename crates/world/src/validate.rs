@@ -29,12 +29,22 @@ pub fn load(path: &Path) -> Result<World, WorldErrors> {
 }
 
 /// Check world-file text; `path` is only used to name the file in errors.
+///
+/// A file with `extends = "base.toml"` is a scenario: the base (read relative to `path`)
+/// is merged under it first; see docs/world-format.md, "Scenario files".
 pub fn parse(path: &Path, text: &str) -> Result<World, WorldErrors> {
-    let source = SourceText::new(path, text);
-    let raw: RawWorld =
-        toml::from_str(text).map_err(|e| WorldErrors::single(toml_error(&source, &e)))?;
+    let (source, record, raw) = match crate::extends::resolve(path, text)? {
+        Some(r) => (r.errors_source, r.record_source, r.raw),
+        None => {
+            let source = SourceText::new(path, text);
+            let raw: RawWorld =
+                toml::from_str(text).map_err(|e| WorldErrors::single(toml_error(&source, &e)))?;
+            (source.clone(), source, raw)
+        }
+    };
     let mut v = Validator {
         src: &source,
+        record: &record,
         errors: Vec::new(),
     };
     let world = v.world(&raw);
@@ -45,7 +55,7 @@ pub fn parse(path: &Path, text: &str) -> Result<World, WorldErrors> {
     }
 }
 
-fn toml_error(source: &SourceText, e: &toml::de::Error) -> WorldError {
+pub(crate) fn toml_error(source: &SourceText, e: &toml::de::Error) -> WorldError {
     let message = e.message().trim().to_string();
     let help = if let Some(rest) = message.strip_prefix("missing field `") {
         let field = rest.split('`').next().unwrap_or("");
@@ -64,7 +74,10 @@ fn toml_error(source: &SourceText, e: &toml::de::Error) -> WorldError {
 }
 
 struct Validator<'a> {
+    /// Where errors point: every file of an `extends` chain.
     src: &'a SourceText,
+    /// What the world is recorded as (and hashed): the file, or a scenario flattened.
+    record: &'a SourceText,
     errors: Vec<WorldError>,
 }
 
@@ -132,10 +145,10 @@ impl<'a> Validator<'a> {
                 continue;
             }
             if let Some(first) = seen.get(s) {
-                let (line, _) = self.src.line_col(first.start);
+                let place = self.src.place(first.start, n.span().start);
                 self.err(
                     n.span(),
-                    format!("duplicate {kind} name `{s}` (first defined on line {line})"),
+                    format!("duplicate {kind} name `{s}` (first defined {place})"),
                     format!(
                         "rename one of the two {}; names must be unique",
                         plural(kind)
@@ -529,8 +542,10 @@ impl<'a> Validator<'a> {
             description: meta.description.clone().unwrap_or_default(),
             ticks_per_year,
             expectation_weight,
-            hash: blake3::hash(self.src.text.as_bytes()).to_hex().to_string(),
-            source: self.src.clone(),
+            hash: blake3::hash(self.record.text.as_bytes())
+                .to_hex()
+                .to_string(),
+            source: self.record.clone(),
             commodities,
             markets,
             regions,

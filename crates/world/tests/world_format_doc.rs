@@ -100,6 +100,9 @@ fn the_snippets_validate_inside_the_example() {
     let example = &blocks[0].1;
     let extra_nation = "\n[[nation]]\nname = \"Australia\"\nregion = \"oceania\"\n";
     for (line, snippet) in &blocks[1..] {
+        if snippet.trim_start().starts_with("extends") {
+            continue; // a scenario file: checked against the bundled world below
+        }
         // Keep only [[...]] tables: a second [trade] table header would be a duplicate.
         let tables: String = snippet
             .split("\n[")
@@ -116,5 +119,25 @@ fn the_snippets_validate_inside_the_example() {
                 "the ```toml block at docs/world-format.md line {line}, added to the example world, does not validate:\n{errs}"
             );
         }
+    }
+}
+
+#[test]
+fn the_scenario_example_validates_against_the_bundled_world() {
+    let blocks = toml_blocks();
+    let (line, scenario) = blocks
+        .iter()
+        .find(|(_, b)| b.trim_start().starts_with("extends"))
+        .expect("the document has a scenario example");
+    // Laid out as in the repository: worlds/scenarios/x.toml extends ../<bundled>.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("doc-scenario");
+    std::fs::create_dir_all(dir.join("scenarios")).unwrap();
+    let bundled =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../worlds/critical-minerals-2026.toml");
+    std::fs::copy(&bundled, dir.join("critical-minerals-2026.toml")).unwrap();
+    let path = dir.join("scenarios/example.toml");
+    std::fs::write(&path, scenario).unwrap();
+    if let Err(errs) = chokepoint_world::load(&path) {
+        panic!("the scenario block at docs/world-format.md line {line} does not validate:\n{errs}");
     }
 }

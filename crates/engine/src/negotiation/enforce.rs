@@ -53,6 +53,10 @@ pub struct Enforcement {
     /// Agreements broken or changed this tick (their table row is written).
     pub changed: Vec<u32>,
     pub breached: Vec<u32>,
+    /// Net money each treasury received in this tick's settlement (contract payments,
+    /// resales, shortfall penalties), by nation id: the accounting books reconcile
+    /// budgets with it. Rewritten every Settle phase.
+    pub settled_usd: Vec<f64>,
 }
 
 impl Enforcement {
@@ -105,6 +109,8 @@ pub fn finish_rounds(
 struct Money<'a, 'w, 's, 'q> {
     index: &'a Index,
     treasuries: &'a mut Query<'w, 's, &'q mut Treasury>,
+    /// Where the settlement phase keeps its per-nation ledger (None elsewhere).
+    ledger: Option<Vec<f64>>,
 }
 
 impl Money<'_, '_, '_, '_> {
@@ -116,6 +122,9 @@ impl Money<'_, '_, '_, '_> {
     fn add(&mut self, n: NationId, usd: f64) {
         if let Ok(mut t) = self.treasuries.get_mut(self.index.nations[n.index()]) {
             t.budget_usd += usd;
+            if let Some(ledger) = &mut self.ledger {
+                ledger[n.index()] += usd;
+            }
         }
     }
     fn pay(&mut self, from: NationId, to: NationId, usd: f64) {
@@ -235,6 +244,7 @@ pub fn enforce_agreements(
         let mut money = Money {
             index: &index,
             treasuries: &mut treasuries,
+            ledger: None,
         };
         for (n, c) in std::mem::take(&mut neg.time_costs) {
             money.add(n, -c);
@@ -635,6 +645,7 @@ pub fn settle_agreements(
     let mut money = Money {
         index: &index,
         treasuries: &mut treasuries,
+        ledger: Some(vec![0.0; world.nations.len()]),
     };
     let deliveries = record.deliveries.clone();
     for d in &deliveries {
@@ -672,6 +683,7 @@ pub fn settle_agreements(
             );
         }
     }
+    enf.settled_usd = money.ledger.take().unwrap_or_default();
     // Kept this tick: every pair of members trusts each other a little more.
     for ag in neg
         .agreements
