@@ -12,9 +12,13 @@
 //! ambiguity detection set to error. The same world and seed give bit-identical
 //! records.
 
+pub mod adaptation;
 pub mod components;
 mod digest;
+pub mod investment;
+pub mod levers;
 mod market;
+pub mod recycling;
 pub mod resources;
 mod sim;
 mod systems;

@@ -156,7 +156,7 @@ fn ramp_down(p: f64, lo: f64, hi: f64, q: f64) -> f64 {
 }
 
 fn end_use_quantity(d: &EndUseState, p: f64) -> f64 {
-    let q0 = d.def.reference_quantity_t_per_tick * d.factor;
+    let q0 = d.def.reference_quantity_t_per_tick * d.scale();
     let (p0, e) = (d.def.reference_price_usd_per_t, d.def.elasticity);
     match d.def.form {
         DemandForm::Linear => (q0 * (1.0 + e) - e * q0 / p0 * p).max(0.0),
@@ -267,7 +267,7 @@ fn clear_one(
             .inputs
             .iter()
             .enumerate()
-            .fold(cap, |c, (k, &(_, r))| c.min(stocks.inputs_t[k] / r));
+            .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
         let node = &mut market.nodes[n];
         if cap_eff > 0.0 {
             let mc_top = plant.mc_at_zero_usd_per_t
@@ -293,7 +293,7 @@ fn clear_one(
             .get(index.nations[n.index()])
             .expect("nation entity");
         let d = &end_use.demands[k];
-        let q0 = d.def.reference_quantity_t_per_tick * d.factor;
+        let q0 = d.def.reference_quantity_t_per_tick * d.scale();
         let (p0, e) = (d.def.reference_price_usd_per_t, d.def.elasticity);
         let demand = &mut market.nodes[n.index()].demand;
         match d.def.form {
@@ -319,7 +319,7 @@ fn clear_one(
             (margin - plant.mc_at_zero_usd_per_t) / r,
             (margin - plant.mc_at_capacity_usd_per_t) / r,
         );
-        let full = r * plant.capacity_t_per_tick;
+        let full = r * plant.capacity_t_per_tick + stocks.reserve_t[slot];
         let held = stocks.inputs_t[slot];
         let ramp = if hi > 0.0 && full > held && full > 0.0 {
             let (lo, q) = (lo + (held / full) * (hi - lo), full - held);
@@ -514,7 +514,7 @@ fn clear_one(
             .inputs
             .iter()
             .enumerate()
-            .fold(cap, |c, (k, &(_, r))| c.min(stocks.inputs_t[k] / r));
+            .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
         let made = if cap_eff > 0.0 {
             let mc_top = plant.mc_at_zero_usd_per_t
                 + (plant.mc_at_capacity_usd_per_t - plant.mc_at_zero_usd_per_t) * cap_eff / cap;
@@ -575,7 +575,7 @@ fn clear_one(
             .iter()
             .enumerate()
             .fold(cap, |c, (slot, &(_, r))| {
-                c.min((stocks.inputs_t[slot] + r * made) / r)
+                c.min((stocks.usable_input(slot) + r * made) / r)
             });
         t.produced_t = made;
         t.sold_from_stock_t = from_stock;

@@ -7,8 +7,14 @@ use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor
 use chokepoint_world::{FirmId, MarketId, NationId, World};
 
 use crate::EngineError;
+use crate::adaptation::{DemandAdaptation as DemandAdaptationState, adapt_demand};
 use crate::components::*;
+use crate::investment::{FirmPipeline, commission_firm_projects, invest, record_pipeline};
+use crate::levers::{Levers, apply_lever_events, apply_mandates};
 use crate::market::{ClearingScratch, MarketState, TradeCostTable, clear_markets};
+use crate::recycling::{
+    Recycling, commission_recyclers, record_recycling, recycle, spawn_recycler,
+};
 use crate::resources::*;
 use crate::systems::*;
 
@@ -22,6 +28,8 @@ pub enum Phase {
     Clear,
     /// Budgets and tariff revenue.
     Settle,
+    /// Demand adjustment, scrap history, firms' investment decisions.
+    Adapt,
     /// Accounting checks.
     Check,
     /// Clock.
@@ -58,6 +66,7 @@ impl Simulation {
                     def: d.clone(),
                     factor: 1.0,
                     consumed_t: 0.0,
+                    adapted: 1.0,
                 })
                 .collect();
             for (k, d) in demands.iter().enumerate() {
@@ -116,6 +125,24 @@ impl Simulation {
             index.firms.push(e);
         }
 
+        // Recycling plants of the world file: firms after the file's firms, in name order.
+        {
+            let mut commands = ecs.commands();
+            for r in &def.adaptation.recyclers {
+                spawn_recycler(
+                    &mut commands,
+                    &mut index,
+                    &def,
+                    r.name.clone(),
+                    r.nation,
+                    r.stream,
+                    r.capacity_t_per_tick,
+                    (r.mc_at_zero_usd_per_t, r.mc_at_capacity_usd_per_t),
+                );
+            }
+        }
+        ecs.flush();
+
         let mut policies = Policies::new(n_nations, n_markets);
         for rule in &def.tariffs {
             for &m in &rule.markets {
@@ -166,6 +193,13 @@ impl Simulation {
         ecs.insert_resource(PendingActions::default());
         ecs.insert_resource(StockpileOrders::default());
         ecs.insert_resource(Pipeline::default());
+        ecs.insert_resource(Levers::default());
+        ecs.insert_resource(FirmPipeline::default());
+        ecs.insert_resource(DemandAdaptationState(vec![
+            Default::default();
+            def.adaptation.demand.len()
+        ]));
+        ecs.insert_resource(Recycling::new(&def));
 
         let mut schedule = Schedule::default();
         schedule.set_executor(SingleThreadedExecutor::new());
@@ -178,17 +212,30 @@ impl Simulation {
                 Phase::Policies,
                 Phase::Clear,
                 Phase::Settle,
+                Phase::Adapt,
                 Phase::Check,
                 Phase::Advance,
             )
                 .chain(),
         );
         schedule.add_systems((
-            (apply_timeline, apply_actions, commission_capacity)
+            (
+                apply_timeline,
+                apply_actions,
+                commission_capacity,
+                apply_lever_events,
+                commission_firm_projects,
+                commission_recyclers,
+                recycle,
+                apply_mandates,
+            )
                 .chain()
                 .in_set(Phase::Policies),
             clear_markets.in_set(Phase::Clear),
             settle.in_set(Phase::Settle),
+            (adapt_demand, record_recycling, invest, record_pipeline)
+                .chain()
+                .in_set(Phase::Adapt),
             check_invariants.in_set(Phase::Check),
             advance_clock.in_set(Phase::Advance),
         ));

@@ -195,6 +195,33 @@ impl Shared {
                     arrives_at_tick: p.arrives_at_tick,
                 }),
         );
+        // Firms' own projects (the engine's investment rule), funded by their nation's
+        // firms, and recycling plants financed by a lever.
+        let world = sim.world_def();
+        self.pipeline.extend(
+            ecs.resource::<chokepoint_engine::investment::FirmPipeline>()
+                .0
+                .iter()
+                .map(|p| abi::PipelineObs {
+                    market: p.market.0,
+                    nation: p.nation.0,
+                    funder: p.nation.0,
+                    capacity_t: p.capacity_t_per_tick,
+                    arrives_at_tick: p.arrives_at_tick,
+                }),
+        );
+        self.pipeline.extend(
+            ecs.resource::<chokepoint_engine::levers::Levers>()
+                .recycling_projects
+                .iter()
+                .map(|p| abi::PipelineObs {
+                    market: world.adaptation.recycling[p.stream].to.0,
+                    nation: p.nation.0,
+                    funder: p.nation.0,
+                    capacity_t: p.capacity_t_per_tick,
+                    arrives_at_tick: p.arrives_at_tick,
+                }),
+        );
     }
 
     /// The observation of `me`, borrowing these buffers.
