@@ -96,12 +96,14 @@ pub fn invest(
         return;
     }
     let tick = clock.tick;
-    let price = |m: MarketId, n: NationId| {
+    // Firms plan on expected prices, outputs and inputs alike: a one-tick spike in an
+    // input price neither starts nor cancels a project.
+    let expected_price = |m: MarketId, n: NationId| {
         markets
             .get(index.markets[m.index()])
             .expect("market entity")
             .prices
-            .previous[n.index()]
+            .expected[n.index()]
     };
     for rule in &world.adaptation.investment {
         let m = rule.market;
@@ -114,12 +116,12 @@ pub fn invest(
                 continue;
             }
             let n = firm.nation;
-            let expected = markets
-                .get(index.markets[m.index()])
-                .expect("market entity")
-                .prices
-                .expected[n.index()];
-            let inputs: f64 = mdef.inputs.iter().map(|&(im, r)| r * price(im, n)).sum();
+            let expected = expected_price(m, n);
+            let inputs: f64 = mdef
+                .inputs
+                .iter()
+                .map(|&(im, r)| r * expected_price(im, n))
+                .sum();
             let operating =
                 0.5 * (plant.mc_at_zero_usd_per_t + plant.mc_at_capacity_usd_per_t) + inputs;
             let before = pipeline.0.len();
