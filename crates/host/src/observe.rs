@@ -193,6 +193,11 @@ impl Shared {
                     funder: p.funder.0,
                     capacity_t: p.capacity_t_per_tick,
                     arrives_at_tick: p.arrives_at_tick,
+                    kind: abi::pipeline::FINANCED,
+                    firm: abi::pipeline::NO_FIRM,
+                    started_tick: p.arrives_at_tick.saturating_sub(
+                        sim.world_def().markets[p.market.index()].build_lag_ticks as u64,
+                    ),
                 }),
         );
         // Firms' own projects (the engine's investment rule), funded by their nation's
@@ -208,6 +213,9 @@ impl Shared {
                     funder: p.nation.0,
                     capacity_t: p.capacity_t_per_tick,
                     arrives_at_tick: p.arrives_at_tick,
+                    kind: abi::pipeline::FIRM,
+                    firm: p.firm.0,
+                    started_tick: p.started_tick,
                 }),
         );
         self.pipeline.extend(
@@ -220,6 +228,9 @@ impl Shared {
                     funder: p.nation.0,
                     capacity_t: p.capacity_t_per_tick,
                     arrives_at_tick: p.arrives_at_tick,
+                    kind: abi::pipeline::RECYCLING,
+                    firm: abi::pipeline::NO_FIRM,
+                    started_tick: p.started_tick,
                 }),
         );
     }
