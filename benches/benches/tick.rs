@@ -53,6 +53,18 @@ fn tick(c: &mut Criterion) {
         b.iter(|| black_box(step(sim)));
     });
 
+    // Adaptation on: demand adjustment, recycling pools, the investment rule, levers.
+    let mut adaptation = None;
+    group.bench_function("adaptation-demo", |b| {
+        let sim = adaptation.get_or_insert_with(|| {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../worlds/adaptation-demo.toml");
+            let world = chokepoint_world::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            warmed("tick/adaptation-demo", world, 60)
+        });
+        b.iter(|| black_box(step(sim)));
+    });
+
     // (nations, firms, sample size, warm-up ticks); 10 commodities x 3 stages each.
     // Warm-up is counted in ticks (two years), not time: the first tick of a large world
     // is a cold solve from autarky (tens of seconds at 200x20000) and sweeps per tick

@@ -471,6 +471,7 @@ pub fn generated_world(
         tariffs,
         licences,
         events: Vec::new(),
+        adaptation: Default::default(),
     }
 }
 

@@ -28,7 +28,9 @@ use core::ffi::c_void;
 
 /// Bumped on every change of layout or meaning in this crate. Version 2 added
 /// negotiation: the observation's negotiation views and [`ActionSink::push_neg`].
-pub const ABI_VERSION: u32 = 2;
+/// Version 3 added the adaptation levers (action kinds 7-11) and the pipeline's
+/// `kind`, `firm` and `started_tick`.
+pub const ABI_VERSION: u32 = 3;
 
 /// `extern "C" fn() -> u32`: the plugin's ABI version.
 pub const ABI_VERSION_SYMBOL: &core::ffi::CStr = c"chokepoint_abi_version";
@@ -565,6 +567,23 @@ pub struct PipelineObs {
     pub funder: u32,
     pub capacity_t: f64,
     pub arrives_at_tick: u64,
+    /// Who builds it: [`pipeline::FINANCED`], [`pipeline::FIRM`] or [`pipeline::RECYCLING`].
+    pub kind: u32,
+    /// The expanding firm for [`pipeline::FIRM`], else [`pipeline::NO_FIRM`].
+    pub firm: u32,
+    pub started_tick: u64,
+}
+
+/// Kinds of capacity under construction, in [`PipelineObs::kind`].
+pub mod pipeline {
+    /// Financed by a nation (an `INVEST` action): a new plant in the host nation.
+    pub const FINANCED: u32 = 0;
+    /// A firm's own expansion under the engine's investment rule.
+    pub const FIRM: u32 = 1;
+    /// A recycling plant financed by a nation (`FUND_RECYCLING`).
+    pub const RECYCLING: u32 = 2;
+    /// [`super::PipelineObs::firm`] when no firm builds it.
+    pub const NO_FIRM: u32 = u32::MAX;
 }
 
 /// Action kinds, in [`Action::kind`].
@@ -584,6 +603,20 @@ pub mod action {
     /// Finance `value` t/yr of new capacity in `market` hosted by `nation` (me or
     /// abroad); it arrives after the stage's build lag and costs `price` USD per t/yr.
     pub const INVEST: u32 = 6;
+    /// Pay `value` USD per tonne recycled into `market` in me (0 ends the subsidy).
+    pub const RECYCLING_SUBSIDY: u32 = 7;
+    /// Finance `value` t/yr of recycling capacity into `market` in me at `price` USD
+    /// per t/yr; online after the recycling stream's build lag.
+    pub const FUND_RECYCLING: u32 = 8;
+    /// Fund `value` USD of research substituting my end uses of `market`; it lands
+    /// after the world file's research lag.
+    pub const FUND_SUBSTITUTION: u32 = 9;
+    /// Pay the share `value` (0..=1) of my firms' capital cost of new capacity in
+    /// `market` (0 ends the subsidy).
+    pub const CAPACITY_SUBSIDY: u32 = 10;
+    /// My firms using `market` as an input must hold `value` ticks of their
+    /// full-capacity use of it (0 ends the mandate).
+    pub const STOCK_MANDATE: u32 = 11;
 }
 
 /// One action. A flat struct rather than a Rust enum: its layout is fixed by `repr(C)`

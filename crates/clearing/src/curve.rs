@@ -226,16 +226,22 @@ fn ramp_issue(p_lo: f64, p_hi: f64, q_max: f64) -> Option<&'static str> {
 }
 
 fn make_ramp(p_lo: f64, p_hi: f64, q_max: f64) -> Ramp {
+    let (lo, hi) = effective_ramp(p_lo, p_hi);
+    Ramp { lo, hi, q: q_max }
+}
+
+/// The price interval over which a ramp added as `(p_lo, p_hi)` actually
+/// moves: a step (`p_hi <= p_lo`) becomes `[p_lo, p_lo + STEP_WIDTH_REL *
+/// max(1, |p_lo|)]`. Callers that share a solved quantity among the ramps
+/// that made a curve must evaluate each ramp on this interval, or their
+/// parts will not add up to the curve's total.
+pub fn effective_ramp(p_lo: f64, p_hi: f64) -> (f64, f64) {
     let hi = if p_hi > p_lo {
         p_hi
     } else {
         p_lo + step_width(p_lo)
     };
-    Ramp {
-        lo: p_lo,
-        hi,
-        q: q_max,
-    }
+    (p_lo, hi)
 }
 
 /// Supply of one nation: quantity offered (tonnes per tick) as a

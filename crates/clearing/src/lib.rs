@@ -49,7 +49,7 @@ mod market;
 mod root;
 mod solver;
 
-pub use curve::{DemandCurve, ISO_CAP_FACTOR, STEP_WIDTH_REL, SupplyCurve};
+pub use curve::{DemandCurve, ISO_CAP_FACTOR, STEP_WIDTH_REL, SupplyCurve, effective_ramp};
 pub use error::ClearingError;
 pub use market::{Arc, Market, Node};
 pub use solver::{Solution, Solver};

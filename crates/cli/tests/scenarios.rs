@@ -218,7 +218,7 @@ fn a_glut_lowers_lithium_prices_inside_and_outside_china() {
 }
 
 #[test]
-fn the_vault_builds_a_stockpile_that_cuts_us_shortages_in_a_ban() {
+fn the_vault_builds_a_stockpile_and_a_us_only_ban_is_circumvented() {
     let t = two_years();
     let stock = "US stockpile at end (USD m at ref)";
     assert!(num(t, "vault", stock) > 0.0);
@@ -235,13 +235,15 @@ fn the_vault_builds_a_stockpile_that_cuts_us_shortages_in_a_ban() {
     )
     .unwrap();
     let off = run_table(&dir, 24);
+    // A ban on the US alone is bought around: other importers re-export, US end users
+    // stay supplied with or without the stockpile, so the vault has nothing to release.
     let us = "shortage United States (%)";
-    assert!(
-        num(t, "vault", us) < num(&off, "no-vault", us),
-        "with the stockpile {} vs without {}",
-        num(t, "vault", us),
-        num(&off, "no-vault", us)
-    );
+    for (what, v) in [
+        ("vault", num(t, "vault", us)),
+        ("no vault", num(&off, "no-vault", us)),
+    ] {
+        assert!(v < 1.0, "{what}: US shortage {v}% in a US-only ban");
+    }
 }
 
 #[test]

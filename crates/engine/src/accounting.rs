@@ -55,8 +55,8 @@ pub struct Books {
     pub stockpiles_t: BTreeMap<(MarketId, NationId), f64>,
     /// Per market: the exporter's (supply) price in each nation (at the close).
     pub supply_prices: Vec<Vec<f64>>,
-    /// Per nation id: net money from settling agreements this tick (at the close;
-    /// empty when nothing was settled).
+    /// Per nation id: net money moved after the markets cleared by settling agreements
+    /// and by subsidising firms' new capacity (at the close; empty when none moved).
     pub settled_usd: Vec<f64>,
 }
 
@@ -123,6 +123,7 @@ pub fn close_books(
     piles: Query<&Stockpile>,
     markets: Query<&MarketState>,
     enforcement: Res<crate::negotiation::enforce::Enforcement>,
+    projects: Res<crate::investment::FirmPipeline>,
     mut fault: ResMut<Fault>,
 ) {
     if fault.0.is_some() {
@@ -131,6 +132,10 @@ pub fn close_books(
     let after = &mut closing.0;
     after.take(&index, &nations, &firms, &piles);
     after.settled_usd.clone_from(&enforcement.settled_usd);
+    after.settled_usd.resize(index.nations.len(), 0.0);
+    for p in projects.0.iter().filter(|p| p.started_tick == clock.tick) {
+        after.settled_usd[p.nation.index()] -= p.subsidy_usd;
+    }
     after.supply_prices.resize(index.markets.len(), Vec::new());
     for (m, &e) in index.markets.iter().enumerate() {
         let dst = &mut after.supply_prices[m];

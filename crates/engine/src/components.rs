@@ -43,6 +43,16 @@ pub struct EndUseState {
     pub factor: f64,
     /// What end users obtained this tick, tonnes.
     pub consumed_t: f64,
+    /// Demand left after substitution, as a share of the short-run curve (1: none;
+    /// moved by `adaptation::adapt_demand`).
+    pub adapted: f64,
+}
+
+impl EndUseState {
+    /// The multiplier on the world file's demand curve: shocks times adaptation.
+    pub fn scale(&self) -> f64 {
+        self.factor * self.adapted
+    }
 }
 
 /// A nation's public money.
@@ -76,6 +86,21 @@ pub struct Plant {
 pub struct Stocks {
     pub output_t: f64,
     pub inputs_t: [f64; MAX_INPUTS_PER_STAGE],
+    /// Input stock a mandate obliges the firm to hold: not used in production, and
+    /// bought on top of what production needs (`levers::apply_mandates`).
+    pub reserve_t: [f64; MAX_INPUTS_PER_STAGE],
+}
+
+impl Stocks {
+    /// Input stock the firm may use in production: what it holds above its reserve.
+    pub fn usable_input(&self, slot: usize) -> f64 {
+        let reserve = self.reserve_t[slot];
+        if reserve > 0.0 {
+            (self.inputs_t[slot] - reserve).max(0.0)
+        } else {
+            self.inputs_t[slot]
+        }
+    }
 }
 
 /// What a firm did this tick.

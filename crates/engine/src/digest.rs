@@ -102,6 +102,60 @@ impl Simulation {
             d.f(t);
         }
         d.u(neg.history.len() as u64);
+        // Adaptation: substitution, scrap, recycling plants, levers, firms' projects,
+        // mandated reserves. Empty in worlds without adaptation tables.
+        for st in &ecs.resource::<crate::adaptation::DemandAdaptation>().0 {
+            d.f(st.share);
+            d.f(st.peak);
+            d.f(st.research);
+        }
+        for pool in &ecs.resource::<crate::recycling::Recycling>().pools {
+            d.f(pool.stock_t);
+            for &c in &pool.history {
+                d.f(c);
+            }
+        }
+        for &e in &index.firms {
+            if let Some(r) = ecs.get::<crate::recycling::Recycler>(e) {
+                d.u(r.stream as u64);
+                d.f(r.capacity_t_per_tick);
+            }
+            let s = ecs.get::<Stocks>(e).expect("firm");
+            for (slot, &x) in s.reserve_t.iter().enumerate() {
+                if x != 0.0 {
+                    d.u(slot as u64);
+                    d.f(x);
+                }
+            }
+        }
+        let levers = ecs.resource::<crate::levers::Levers>();
+        for map in [
+            &levers.recycling_subsidy,
+            &levers.capacity_subsidy,
+            &levers.mandates,
+        ] {
+            d.u(map.len() as u64);
+            for (&(m, n), &v) in map {
+                d.u(((m.0 as u64) << 20) | n.0 as u64);
+                d.f(v);
+            }
+        }
+        for r in &levers.research {
+            d.u(r.adaptation as u64);
+            d.f(r.share);
+            d.u(r.lands_at_tick);
+        }
+        for p in &levers.recycling_projects {
+            d.u(((p.stream as u64) << 20) | p.nation.0 as u64);
+            d.f(p.capacity_t_per_tick);
+            d.u(p.arrives_at_tick);
+        }
+        d.u(levers.next_event as u64);
+        for p in &ecs.resource::<crate::investment::FirmPipeline>().0 {
+            d.u(p.firm.0 as u64);
+            d.f(p.capacity_t_per_tick);
+            d.u(p.arrives_at_tick);
+        }
         *d.0.finalize().as_bytes()
     }
 

@@ -13,10 +13,14 @@
 //! records.
 
 pub mod accounting;
+pub mod adaptation;
 pub mod components;
 mod digest;
+pub mod investment;
+pub mod levers;
 mod market;
 pub mod negotiation;
+pub mod recycling;
 pub mod resources;
 mod sim;
 mod systems;

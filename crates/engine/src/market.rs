@@ -147,20 +147,26 @@ fn split_sales(sold: &[f64], shares: &mut [Share]) {
     }
 }
 
-/// Supply of a ramp from `lo` to `hi` (a step when they meet) at price `p`.
+/// Input stock left after production below this share of what was held counts as
+/// used up (well inside the accounting tolerance of 1e-7).
+const INPUT_DUST_REL: f64 = 1e-9;
+
+/// Supply of a ramp from `lo` to `hi` (a step when they meet) at price `p`, on the
+/// interval the clearing curve really used, so firms' shares add up to the nation's.
 fn ramp_up(p: f64, lo: f64, hi: f64, q: f64) -> f64 {
-    let width = (hi - lo).max(1e-9 * lo.abs().max(1.0));
-    q * ((p - lo) / width).clamp(0.0, 1.0)
+    let (lo, hi) = clearing::effective_ramp(lo, hi);
+    q * ((p - lo) / (hi - lo)).clamp(0.0, 1.0)
 }
 
-/// Demand of a ramp falling from `q` at `lo` to 0 at `hi`.
+/// Demand of a ramp falling from `q` at `lo` to 0 at `hi` (a step when they meet),
+/// on the interval the clearing curve really used.
 fn ramp_down(p: f64, lo: f64, hi: f64, q: f64) -> f64 {
-    let width = (hi - lo).max(1e-9 * hi.abs().max(1.0));
-    q * ((hi - p) / width).clamp(0.0, 1.0)
+    let (lo, hi) = clearing::effective_ramp(lo, hi);
+    q * ((hi - p) / (hi - lo)).clamp(0.0, 1.0)
 }
 
 fn end_use_quantity(d: &EndUseState, p: f64) -> f64 {
-    let q0 = d.def.reference_quantity_t_per_tick * d.factor;
+    let q0 = d.def.reference_quantity_t_per_tick * d.scale();
     let (p0, e) = (d.def.reference_price_usd_per_t, d.def.elasticity);
     match d.def.form {
         DemandForm::Linear => (q0 * (1.0 + e) - e * q0 / p0 * p).max(0.0),
@@ -301,7 +307,7 @@ fn clear_one(
             .inputs
             .iter()
             .enumerate()
-            .fold(cap, |c, (k, &(_, r))| c.min(stocks.inputs_t[k] / r));
+            .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
         let node = &mut market.nodes[n];
         if cap_eff - cm > 0.0 {
             let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
@@ -323,7 +329,7 @@ fn clear_one(
             .get(index.nations[n.index()])
             .expect("nation entity");
         let d = &end_use.demands[k];
-        let q0 = d.def.reference_quantity_t_per_tick * d.factor;
+        let q0 = d.def.reference_quantity_t_per_tick * d.scale();
         let (p0, e) = (d.def.reference_price_usd_per_t, d.def.elasticity);
         let demand = &mut market.nodes[n.index()].demand;
         match d.def.form {
@@ -349,7 +355,7 @@ fn clear_one(
             (margin - plant.mc_at_zero_usd_per_t) / r,
             (margin - plant.mc_at_capacity_usd_per_t) / r,
         );
-        let full = r * plant.capacity_t_per_tick;
+        let full = r * plant.capacity_t_per_tick + stocks.reserve_t[slot];
         let held = stocks.inputs_t[slot];
         let ramp = if hi > 0.0 && full > held && full > 0.0 {
             let (lo, q) = (lo + (held / full) * (hi - lo), full - held);
@@ -550,7 +556,7 @@ fn clear_one(
             .inputs
             .iter()
             .enumerate()
-            .fold(cap, |c, (k, &(_, r))| c.min(stocks.inputs_t[k] / r));
+            .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
         let made = if cap_eff - cm > 0.0 {
             let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
             ramp_up(s, lo + input_cost, hi + input_cost, cap_eff - cm)
@@ -631,7 +637,15 @@ fn clear_one(
         let (made, from_stock) = (firm_share[k].made + cm, firm_share[k].stock + cs);
         stocks.output_t -= from_stock;
         for (slot, &(_, r)) in mdef.inputs.iter().enumerate() {
-            stocks.inputs_t[slot] = (stocks.inputs_t[slot] - r * made).max(0.0);
+            // Rounding dust left after using up a stock is dropped: as supply it would
+            // be a few 1e-16 t that very inelastic buyers bid to prices beyond f64.
+            let held = stocks.inputs_t[slot];
+            let left = held - r * made;
+            stocks.inputs_t[slot] = if left > INPUT_DUST_REL * held {
+                left
+            } else {
+                0.0
+            };
         }
         let cap = plant.capacity_t_per_tick;
         t.input_limited_capacity_t = mdef
@@ -639,7 +653,7 @@ fn clear_one(
             .iter()
             .enumerate()
             .fold(cap, |c, (slot, &(_, r))| {
-                c.min((stocks.inputs_t[slot] + r * made) / r)
+                c.min((stocks.usable_input(slot) + r * made) / r)
             });
         t.produced_t = made;
         t.sold_from_stock_t = from_stock;
@@ -837,7 +851,7 @@ fn predeliver(
                 .iter()
                 .enumerate()
                 .fold(plant.capacity_t_per_tick, |c, (k, &(_, r))| {
-                    c.min(stocks.inputs_t[k] / r)
+                    c.min(stocks.usable_input(k) / r)
                 })
                 .max(0.0);
             let (cm, cs) = committed[pos];

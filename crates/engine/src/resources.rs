@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
-use chokepoint_world::{FirmId, Licence, MarketId, NationId};
+use chokepoint_world::{FirmId, Lever, Licence, MarketId, NationId};
 use rand::SeedableRng;
 use rand::rngs::ChaCha8Rng;
 
@@ -302,6 +302,9 @@ pub enum PolicyAction {
         round: u32,
         action: crate::negotiation::NegAction,
     },
+    /// A lever on adaptation: subsidies, research, stockholding mandates
+    /// (`levers::apply_lever`).
+    Lever(Lever),
 }
 
 /// Actions submitted for this tick, applied in the Policies phase in submission order
@@ -371,6 +374,10 @@ pub struct TickRecord {
     pub agreements: Vec<crate::negotiation::enforce::AgreementRow>,
     /// Contracted deliveries, made before the spot market cleared.
     pub deliveries: Vec<crate::negotiation::enforce::DeliveryRow>,
+    /// Adaptation outputs (see `adaptation`, `recycling`, `investment`).
+    pub substitution: Vec<SubstitutionRow>,
+    pub recycling: Vec<RecyclingRow>,
+    pub pipeline: Vec<PipelineRow>,
 }
 
 impl TickRecord {
@@ -386,6 +393,9 @@ impl TickRecord {
         self.negotiation.clear();
         self.agreements.clear();
         self.deliveries.clear();
+        self.substitution.clear();
+        self.recycling.clear();
+        self.pipeline.clear();
     }
 }
 
@@ -455,6 +465,55 @@ pub struct StockpileRow {
     pub holdings_t: f64,
     pub spent_usd: f64,
     pub earned_usd: f64,
+}
+
+/// An adapting end use after this tick: how much of its demand has been substituted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubstitutionRow {
+    pub market: MarketId,
+    pub nation: NationId,
+    /// Index in the nation's end uses.
+    pub end_use: usize,
+    pub price_usd_per_t: f64,
+    /// Share of the short-run demand curve substituted away (`1 - adapted`).
+    pub substitution_share: f64,
+    /// Long-run target share at this price.
+    pub target_share: f64,
+    /// Substitution that stays when prices fall (hysteresis and research).
+    pub permanent_share: f64,
+}
+
+/// A recycling stream in one nation this tick.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecyclingRow {
+    /// The market recycled output supplies.
+    pub market: MarketId,
+    pub nation: NationId,
+    /// End-of-life products arising this tick, tonnes.
+    pub scrap_arising_t: f64,
+    pub collected_t: f64,
+    /// Recycled output made this tick (scrap used x yield).
+    pub recycled_t: f64,
+    /// Recycled output sold this tick.
+    pub recycled_sold_t: f64,
+    /// All the nation's firms sold in this market (recycled included).
+    pub supply_t: f64,
+    pub scrap_stock_t: f64,
+    pub subsidy_usd: f64,
+}
+
+/// Capacity under construction after this tick, one row per project.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineRow {
+    pub market: MarketId,
+    pub nation: NationId,
+    /// Who pays: the firm that expands, or a nation's financing.
+    pub firm: Option<FirmId>,
+    pub funder: NationId,
+    pub kind: &'static str,
+    pub capacity_t: f64,
+    pub started_tick: u64,
+    pub arrives_at_tick: u64,
 }
 
 #[derive(Debug, Clone, PartialEq)]

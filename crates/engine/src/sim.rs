@@ -7,11 +7,17 @@ use bevy_ecs::schedule::{LogLevel, ScheduleBuildSettings, SingleThreadedExecutor
 use chokepoint_world::{FirmId, MarketId, NationId, World};
 
 use crate::EngineError;
+use crate::adaptation::{DemandAdaptation as DemandAdaptationState, adapt_demand};
 use crate::components::*;
+use crate::investment::{FirmPipeline, commission_firm_projects, invest, record_pipeline};
+use crate::levers::{Levers, apply_lever_events, apply_mandates};
 use crate::market::{ClearingScratch, MarketState, TradeCostTable, clear_markets};
 use crate::negotiation::Negotiation;
 use crate::negotiation::enforce::{
     Enforcement, enforce_agreements, finish_rounds, settle_agreements,
+};
+use crate::recycling::{
+    Recycling, commission_recyclers, record_recycling, recycle, spawn_recycler,
 };
 use crate::resources::*;
 use crate::systems::*;
@@ -26,6 +32,8 @@ pub enum Phase {
     Clear,
     /// Budgets and tariff revenue.
     Settle,
+    /// Demand adjustment, scrap history, firms' investment decisions.
+    Adapt,
     /// Accounting checks.
     Check,
     /// Clock.
@@ -62,6 +70,7 @@ impl Simulation {
                     def: d.clone(),
                     factor: 1.0,
                     consumed_t: 0.0,
+                    adapted: 1.0,
                 })
                 .collect();
             for (k, d) in demands.iter().enumerate() {
@@ -120,6 +129,24 @@ impl Simulation {
             index.firms.push(e);
         }
 
+        // Recycling plants of the world file: firms after the file's firms, in name order.
+        {
+            let mut commands = ecs.commands();
+            for r in &def.adaptation.recyclers {
+                spawn_recycler(
+                    &mut commands,
+                    &mut index,
+                    &def,
+                    r.name.clone(),
+                    r.nation,
+                    r.stream,
+                    r.capacity_t_per_tick,
+                    (r.mc_at_zero_usd_per_t, r.mc_at_capacity_usd_per_t),
+                );
+            }
+        }
+        ecs.flush();
+
         let mut policies = Policies::new(n_nations, n_markets);
         for rule in &def.tariffs {
             for &m in &rule.markets {
@@ -174,6 +201,13 @@ impl Simulation {
         ecs.insert_resource(Enforcement::default());
         ecs.insert_resource(crate::accounting::Books::default());
         ecs.insert_resource(crate::accounting::ClosingBooks::default());
+        ecs.insert_resource(Levers::default());
+        ecs.insert_resource(FirmPipeline::default());
+        ecs.insert_resource(DemandAdaptationState(vec![
+            Default::default();
+            def.adaptation.demand.len()
+        ]));
+        ecs.insert_resource(Recycling::new(&def));
 
         let mut schedule = Schedule::default();
         schedule.set_executor(SingleThreadedExecutor::new());
@@ -186,6 +220,7 @@ impl Simulation {
                 Phase::Policies,
                 Phase::Clear,
                 Phase::Settle,
+                Phase::Adapt,
                 Phase::Check,
                 Phase::Advance,
             )
@@ -198,6 +233,11 @@ impl Simulation {
                 apply_actions,
                 enforce_agreements,
                 commission_capacity,
+                apply_lever_events,
+                commission_firm_projects,
+                commission_recyclers,
+                recycle,
+                apply_mandates,
             )
                 .chain()
                 .in_set(Phase::Policies),
@@ -206,6 +246,9 @@ impl Simulation {
                 .in_set(Phase::Clear)
                 .before(clear_markets),
             (settle_agreements, settle).chain().in_set(Phase::Settle),
+            (adapt_demand, record_recycling, invest, record_pipeline)
+                .chain()
+                .in_set(Phase::Adapt),
             check_invariants.in_set(Phase::Check),
             crate::accounting::close_books
                 .in_set(Phase::Check)

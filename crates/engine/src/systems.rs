@@ -273,6 +273,7 @@ pub fn apply_actions(
     mut policies: ResMut<Policies>,
     mut orders: ResMut<StockpileOrders>,
     mut pipeline: ResMut<Pipeline>,
+    mut levers: ResMut<crate::levers::Levers>,
     mut record: ResMut<TickRecord>,
     mut treasuries: Query<&mut Treasury>,
 ) {
@@ -397,6 +398,25 @@ pub fn apply_actions(
             }
             // Negotiation moves were handled by the rounds (`negotiation::protocol`).
             PolicyAction::Negotiate { .. } => {}
+            PolicyAction::Lever(lever) => {
+                let mut treasury = treasuries
+                    .get_mut(index.nations[nation.index()])
+                    .expect("nation entity");
+                match crate::levers::apply_lever(
+                    world,
+                    clock.tick,
+                    nation,
+                    &lever,
+                    &mut levers,
+                    &mut treasury,
+                ) {
+                    Ok((kind, detail)) => record.events.push(EventRow {
+                        kind: kind.into(),
+                        detail,
+                    }),
+                    Err(why) => reject(why),
+                }
+            }
             other => reject(format!("{other:?} names an unknown market or nation")),
         }
     }

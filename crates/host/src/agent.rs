@@ -9,7 +9,7 @@ use chokepoint_abi as abi;
 use chokepoint_engine::components::StableId;
 use chokepoint_engine::negotiation::{Channel, NegAction, ROUNDS_PER_TICK, Term};
 use chokepoint_engine::{PolicyAction, RngStreams, Simulation};
-use chokepoint_world::{Licence, MarketId, NationId, World};
+use chokepoint_world::{Lever, Licence, MarketId, NationId, World};
 use rand::Rng;
 
 use crate::observe::{Names, Shared};
@@ -345,6 +345,11 @@ impl Host {
             abi::action::STOCKPILE_BUY => "stockpile_buy",
             abi::action::STOCKPILE_RELEASE => "stockpile_release",
             abi::action::INVEST => "invest",
+            abi::action::RECYCLING_SUBSIDY => "recycling_subsidy",
+            abi::action::FUND_RECYCLING => "fund_recycling",
+            abi::action::FUND_SUBSTITUTION => "fund_substitution",
+            abi::action::CAPACITY_SUBSIDY => "capacity_subsidy",
+            abi::action::STOCK_MANDATE => "stock_mandate",
             other => return Err(format!("unknown action kind {other}")),
         };
         if a.market as usize >= self.n_markets {
@@ -422,6 +427,32 @@ impl Host {
                 t: non_negative("quantity", a.value)?,
                 min_price: non_negative("min price", a.price)?,
             },
+            abi::action::RECYCLING_SUBSIDY => PolicyAction::Lever(Lever::RecyclingSubsidy {
+                market,
+                usd_per_t: non_negative("subsidy per tonne", a.value)?,
+            }),
+            abi::action::FUND_RECYCLING => PolicyAction::Lever(Lever::FundRecycling {
+                market,
+                t_per_year: non_negative("capacity", a.value)?,
+                usd_per_tpy: non_negative("cost per t/yr", a.price)?,
+            }),
+            abi::action::FUND_SUBSTITUTION => PolicyAction::Lever(Lever::FundSubstitution {
+                market,
+                usd: non_negative("research funding", a.value)?,
+            }),
+            abi::action::CAPACITY_SUBSIDY => {
+                let share = non_negative("share", a.value)?;
+                if share > 1.0 {
+                    return Err(format!(
+                        "{kind} in {where_}: share {share} is above 1; it is the fraction of capital cost paid"
+                    ));
+                }
+                PolicyAction::Lever(Lever::CapacitySubsidy { market, share })
+            }
+            abi::action::STOCK_MANDATE => PolicyAction::Lever(Lever::StockMandate {
+                market,
+                cover_ticks: non_negative("cover in ticks", a.value)?,
+            }),
             _ => PolicyAction::Invest {
                 market,
                 host: nation()?,

@@ -19,7 +19,7 @@ pub enum HostError {
     )]
     MissingSymbol { path: PathBuf, symbol: String },
     #[error(
-        "plugin `{plugin}` ({path}) was built for ABI version {found}, this engine speaks ABI version {expected} (version 2 added negotiation); rebuild the plugin against this chokepoint's SDK"
+        "plugin `{plugin}` ({path}) was built for ABI version {found}, this engine speaks ABI version {expected} (version 2 added negotiation, version 3 the adaptation levers); rebuild the plugin against this chokepoint's SDK"
     )]
     AbiMismatch {
         plugin: String,

@@ -526,6 +526,44 @@ impl Shared {
                     funder: p.funder.0,
                     capacity_t: p.capacity_t_per_tick,
                     arrives_at_tick: p.arrives_at_tick,
+                    kind: abi::pipeline::FINANCED,
+                    firm: abi::pipeline::NO_FIRM,
+                    started_tick: p.arrives_at_tick.saturating_sub(
+                        sim.world_def().markets[p.market.index()].build_lag_ticks as u64,
+                    ),
+                }),
+        );
+        // Firms' own projects (the engine's investment rule), funded by their nation's
+        // firms, and recycling plants financed by a lever.
+        let world = sim.world_def();
+        self.pipeline.extend(
+            ecs.resource::<chokepoint_engine::investment::FirmPipeline>()
+                .0
+                .iter()
+                .map(|p| abi::PipelineObs {
+                    market: p.market.0,
+                    nation: p.nation.0,
+                    funder: p.nation.0,
+                    capacity_t: p.capacity_t_per_tick,
+                    arrives_at_tick: p.arrives_at_tick,
+                    kind: abi::pipeline::FIRM,
+                    firm: p.firm.0,
+                    started_tick: p.started_tick,
+                }),
+        );
+        self.pipeline.extend(
+            ecs.resource::<chokepoint_engine::levers::Levers>()
+                .recycling_projects
+                .iter()
+                .map(|p| abi::PipelineObs {
+                    market: world.adaptation.recycling[p.stream].to.0,
+                    nation: p.nation.0,
+                    funder: p.nation.0,
+                    capacity_t: p.capacity_t_per_tick,
+                    arrives_at_tick: p.arrives_at_tick,
+                    kind: abi::pipeline::RECYCLING,
+                    firm: abi::pipeline::NO_FIRM,
+                    started_tick: p.started_tick,
                 }),
         );
     }

@@ -128,12 +128,12 @@ fn a_plugin_built_for_abi_1_is_refused_naming_it_and_both_versions() {
         err,
         HostError::AbiMismatch {
             found: 1,
-            expected: 2,
+            expected: 3,
             ..
         }
     ));
     let msg = err.to_string();
     assert!(msg.contains("`test_abi_v1`"), "{msg}");
     assert!(msg.contains("ABI version 1"), "{msg}");
-    assert!(msg.contains("ABI version 2"), "{msg}");
+    assert!(msg.contains("ABI version 3"), "{msg}");
 }

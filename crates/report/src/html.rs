@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use chokepoint_engine::PolicyAction;
 use chokepoint_runlog::{LogContents, to_engine};
-use chokepoint_world::{Licence, MarketId, NationId, World};
+use chokepoint_world::{Lever, Licence, MarketId, NationId, World};
 
 use crate::draw::Figure;
 use crate::series::Series;
@@ -129,6 +129,39 @@ fn describe(world: &World, actor: NationId, a: &PolicyAction) -> String {
         PolicyAction::Negotiate { round, ref action } => {
             format!("{who} negotiates ({} in round {round})", action.name())
         }
+        PolicyAction::Lever(ref lever) => match *lever {
+            Lever::RecyclingSubsidy {
+                market: m,
+                usd_per_t,
+            } => format!(
+                "{who} subsidises recycling into {} at {usd_per_t} USD/t",
+                market(world, m)
+            ),
+            Lever::FundRecycling {
+                market: m,
+                t_per_year,
+                usd_per_tpy,
+            } => format!(
+                "{who} finances {t_per_year} t/yr of recycling into {} at {usd_per_tpy} USD per t/yr",
+                market(world, m)
+            ),
+            Lever::FundSubstitution { market: m, usd } => format!(
+                "{who} funds {usd} USD of research to substitute {}",
+                market(world, m)
+            ),
+            Lever::CapacitySubsidy { market: m, share } => format!(
+                "{who} pays {:.0}% of the capital cost of new {} capacity",
+                share * 100.0,
+                market(world, m)
+            ),
+            Lever::StockMandate {
+                market: m,
+                cover_ticks,
+            } => format!(
+                "{who} mandates {cover_ticks} ticks of {} stocks at its firms",
+                market(world, m)
+            ),
+        },
     }
 }
 

@@ -1,7 +1,7 @@
 //! The log's own serialisable mirror of what a run records.
 
 use chokepoint_engine::PolicyAction;
-use chokepoint_world::{Licence, MarketId, NationId};
+use chokepoint_world::{Lever, Licence, MarketId, NationId};
 use serde::{Deserialize, Serialize};
 
 /// Provenance: what produced this run, enough to reproduce it.
@@ -98,6 +98,99 @@ pub enum LoggedAction {
         round: u32,
         action: LoggedNeg,
     },
+    /// Adaptation levers (issue 8). Appended last so earlier logs decode unchanged.
+    Lever(LoggedLever),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum LoggedLever {
+    RecyclingSubsidy {
+        market: u32,
+        usd_per_t: f64,
+    },
+    FundRecycling {
+        market: u32,
+        t_per_year: f64,
+        usd_per_tpy: f64,
+    },
+    FundSubstitution {
+        market: u32,
+        usd: f64,
+    },
+    CapacitySubsidy {
+        market: u32,
+        share: f64,
+    },
+    StockMandate {
+        market: u32,
+        cover_ticks: f64,
+    },
+}
+
+fn lever_from_engine(l: &Lever) -> LoggedLever {
+    match *l {
+        Lever::RecyclingSubsidy { market, usd_per_t } => LoggedLever::RecyclingSubsidy {
+            market: market.0,
+            usd_per_t,
+        },
+        Lever::FundRecycling {
+            market,
+            t_per_year,
+            usd_per_tpy,
+        } => LoggedLever::FundRecycling {
+            market: market.0,
+            t_per_year,
+            usd_per_tpy,
+        },
+        Lever::FundSubstitution { market, usd } => LoggedLever::FundSubstitution {
+            market: market.0,
+            usd,
+        },
+        Lever::CapacitySubsidy { market, share } => LoggedLever::CapacitySubsidy {
+            market: market.0,
+            share,
+        },
+        Lever::StockMandate {
+            market,
+            cover_ticks,
+        } => LoggedLever::StockMandate {
+            market: market.0,
+            cover_ticks,
+        },
+    }
+}
+
+fn lever_to_engine(l: &LoggedLever) -> Lever {
+    match *l {
+        LoggedLever::RecyclingSubsidy { market, usd_per_t } => Lever::RecyclingSubsidy {
+            market: MarketId(market),
+            usd_per_t,
+        },
+        LoggedLever::FundRecycling {
+            market,
+            t_per_year,
+            usd_per_tpy,
+        } => Lever::FundRecycling {
+            market: MarketId(market),
+            t_per_year,
+            usd_per_tpy,
+        },
+        LoggedLever::FundSubstitution { market, usd } => Lever::FundSubstitution {
+            market: MarketId(market),
+            usd,
+        },
+        LoggedLever::CapacitySubsidy { market, share } => Lever::CapacitySubsidy {
+            market: MarketId(market),
+            share,
+        },
+        LoggedLever::StockMandate {
+            market,
+            cover_ticks,
+        } => Lever::StockMandate {
+            market: MarketId(market),
+            cover_ticks,
+        },
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -176,6 +269,7 @@ pub fn from_engine(a: &PolicyAction) -> LoggedAction {
             usd_per_tpy,
         },
         PolicyAction::Negotiate { .. } => unreachable!("handled above"),
+        PolicyAction::Lever(ref l) => LoggedAction::Lever(lever_from_engine(l)),
     }
 }
 
@@ -246,6 +340,7 @@ pub fn to_engine(a: &LoggedAction) -> PolicyAction {
             t_per_year,
             usd_per_tpy,
         },
+        LoggedAction::Lever(ref l) => PolicyAction::Lever(lever_to_engine(l)),
         LoggedAction::Negotiate { .. } => unreachable!("handled above"),
     }
 }

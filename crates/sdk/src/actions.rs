@@ -211,4 +211,48 @@ impl<'a> Actions<'a> {
             ..abi::Action::new(abi::action::INVEST, m.0)
         });
     }
+
+    /// Pay `usd_per_t` per tonne recycled into `m` in my nation (0 ends the subsidy).
+    pub fn recycling_subsidy(&mut self, m: MarketId, usd_per_t: f64) {
+        self.push(abi::Action {
+            value: usd_per_t,
+            ..abi::Action::new(abi::action::RECYCLING_SUBSIDY, m.0)
+        });
+    }
+
+    /// Finance `tpy` tonnes per year of recycling into `m` in my nation at
+    /// `usd_per_tpy`; online after the recycling stream's build lag.
+    pub fn fund_recycling(&mut self, m: MarketId, tpy: f64, usd_per_tpy: f64) {
+        self.push(abi::Action {
+            value: tpy,
+            price: usd_per_tpy,
+            ..abi::Action::new(abi::action::FUND_RECYCLING, m.0)
+        });
+    }
+
+    /// Fund `usd` of research substituting my end uses of `m`; it lands after the
+    /// world file's research lag.
+    pub fn fund_substitution(&mut self, m: MarketId, usd: f64) {
+        self.push(abi::Action {
+            value: usd,
+            ..abi::Action::new(abi::action::FUND_SUBSTITUTION, m.0)
+        });
+    }
+
+    /// Pay `share` (0..=1) of my firms' capital cost of new capacity in `m`.
+    pub fn capacity_subsidy(&mut self, m: MarketId, share: f64) {
+        self.push(abi::Action {
+            value: share,
+            ..abi::Action::new(abi::action::CAPACITY_SUBSIDY, m.0)
+        });
+    }
+
+    /// My firms using `m` as an input must hold `cover_ticks` ticks of their
+    /// full-capacity use of it (0 ends the mandate).
+    pub fn stock_mandate(&mut self, m: MarketId, cover_ticks: f64) {
+        self.push(abi::Action {
+            value: cover_ticks,
+            ..abi::Action::new(abi::action::STOCK_MANDATE, m.0)
+        });
+    }
 }

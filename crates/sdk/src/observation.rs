@@ -54,6 +54,11 @@ pub struct Pipeline {
     /// Tonnes per **tick** once online (`Actions::invest` takes tonnes per year).
     pub capacity_t: f64,
     pub arrives_at_tick: u64,
+    /// Who builds it (`abi::pipeline::FINANCED`, `FIRM` or `RECYCLING`).
+    pub kind: u32,
+    /// The expanding firm's id, for a firm's own project.
+    pub firm: Option<u32>,
+    pub started_tick: u64,
 }
 
 pub struct Observation<'a> {
@@ -315,6 +320,9 @@ impl<'a> Observation<'a> {
             funder: NationId(p.funder),
             capacity_t: p.capacity_t,
             arrives_at_tick: p.arrives_at_tick,
+            kind: p.kind,
+            firm: (p.firm != abi::pipeline::NO_FIRM).then_some(p.firm),
+            started_tick: p.started_tick,
         })
     }
 }

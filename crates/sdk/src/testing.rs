@@ -250,6 +250,9 @@ impl ObservationBuilder {
             funder: f,
             capacity_t,
             arrives_at_tick,
+            kind: abi::pipeline::FINANCED,
+            firm: abi::pipeline::NO_FIRM,
+            started_tick: 0,
         });
         self
     }

@@ -57,7 +57,24 @@ pub const TABLES: &[(&str, &str)] = &[
         "deliveries",
         "tick,agreement,commodity,stage,seller,buyer,planned_t,delivered_t,price_usd_per_t,resold_t",
     ),
+    (
+        "substitution",
+        "tick,commodity,stage,nation,end_use,price_usd_per_t,substitution_share,target_share,permanent_share",
+    ),
+    (
+        "recycling",
+        "tick,commodity,stage,nation,scrap_arising_t,collected_t,recycled_t,recycled_sold_t,supply_t,recycled_share,scrap_stock_t,subsidy_usd",
+    ),
+    (
+        "pipeline",
+        "tick,commodity,stage,nation,firm,funder,kind,capacity_t,started_tick,arrives_at_tick",
+    ),
 ];
+
+/// Positions of the adaptation tables in [`TABLES`].
+const SUBSTITUTION: usize = 10;
+const RECYCLING: usize = 11;
+const PIPELINE: usize = 12;
 
 /// Streams tick records to one CSV file per table.
 pub struct CsvTables {
@@ -262,6 +279,63 @@ impl CsvTables {
                 d.resold_t
             );
             self.emit(9)?;
+        }
+        for r in &rec.substitution {
+            let (c, s) = market(r.market);
+            let _ = write!(
+                self.line,
+                "{t},{},{},{},{},{},{},{},{}",
+                csv(c),
+                csv(s),
+                csv(nation(r.nation)),
+                csv(&world.nations[r.nation.index()].demand[r.end_use].end_use),
+                r.price_usd_per_t,
+                r.substitution_share,
+                r.target_share,
+                r.permanent_share
+            );
+            self.emit(SUBSTITUTION)?;
+        }
+        for r in &rec.recycling {
+            let (c, s) = market(r.market);
+            let share = if r.supply_t > 0.0 {
+                r.recycled_sold_t / r.supply_t
+            } else {
+                0.0
+            };
+            let _ = write!(
+                self.line,
+                "{t},{},{},{},{},{},{},{},{},{share},{},{}",
+                csv(c),
+                csv(s),
+                csv(nation(r.nation)),
+                r.scrap_arising_t,
+                r.collected_t,
+                r.recycled_t,
+                r.recycled_sold_t,
+                r.supply_t,
+                r.scrap_stock_t,
+                r.subsidy_usd
+            );
+            self.emit(RECYCLING)?;
+        }
+        for r in &rec.pipeline {
+            let (c, s) = market(r.market);
+            let firm = r.firm.map_or("", |f| firm_names[f.index()].as_str());
+            let _ = write!(
+                self.line,
+                "{t},{},{},{},{},{},{},{},{},{}",
+                csv(c),
+                csv(s),
+                csv(nation(r.nation)),
+                csv(firm),
+                csv(nation(r.funder)),
+                r.kind,
+                r.capacity_t,
+                r.started_tick,
+                r.arrives_at_tick
+            );
+            self.emit(PIPELINE)?;
         }
         Ok(())
     }

@@ -19,4 +19,7 @@ mod validate;
 
 pub use error::{SourceText, WorldError, WorldErrors};
 pub use model::*;
-pub use validate::{DEFAULT_BUILD_LAG_TICKS, DEFAULT_EXPECTATION_WEIGHT, load, parse};
+pub use validate::{
+    DEFAULT_BUILD_LAG_TICKS, DEFAULT_EXPANSION_SHARE, DEFAULT_EXPECTATION_WEIGHT,
+    DEFAULT_HALF_LIFE_YEARS, DEFAULT_PAYBACK_YEARS, load, parse,
+};

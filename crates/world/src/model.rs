@@ -59,6 +59,9 @@ pub struct World {
     pub tariffs: Vec<TariffRule>,
     pub licences: Vec<LicenceRule>,
     pub events: Vec<Event>,
+    /// Adaptation over time: demand that adjusts, recycling, firms' investment and the
+    /// levers that act on them (all optional in the file; empty keeps the static model).
+    pub adaptation: AdaptationDef,
 }
 
 #[derive(Debug, Clone)]
@@ -244,4 +247,115 @@ impl World {
             .map(|r| r.usd_per_t)
             .unwrap_or(self.trade.default_usd_per_t)
     }
+}
+
+/// Everything that lets a world adapt over time. Kept apart from the static model so a
+/// world without these tables is exactly the world it was before.
+#[derive(Debug, Clone, Default)]
+pub struct AdaptationDef {
+    /// End uses whose demand adjusts over time, in (nation, demand index) order.
+    pub demand: Vec<DemandAdaptation>,
+    /// Scrap streams: consumption of one stage returning as supply of another.
+    pub recycling: Vec<RecyclingStream>,
+    /// Recycling plants in the world file, in name order.
+    pub recyclers: Vec<RecyclerDef>,
+    /// Stages where firms invest by the engine's rule, by market.
+    pub investment: Vec<StageInvestment>,
+    /// Scripted levers (subsidies, research, mandates) in tick order.
+    pub levers: Vec<LeverEvent>,
+}
+
+/// Partial adjustment of one end use towards its long-run demand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandAdaptation {
+    pub nation: NationId,
+    /// Index in the nation's `demand`.
+    pub index: usize,
+    pub long_run_elasticity: f64,
+    /// Half-life of the gap to the long-run demand, in ticks (> 0).
+    pub half_life_ticks: f64,
+    /// Share of substitution adopted during a spike that stays when prices fall (0..=1).
+    pub hysteresis: f64,
+    /// USD that substitutes away 1% of this end use's reference demand (research lever).
+    pub research_usd_per_pct: Option<f64>,
+    pub research_lag_ticks: u32,
+}
+
+impl DemandAdaptation {
+    /// Share of the gap closed per tick: `1 - 2^(-1/half_life)`.
+    pub fn adjustment_rate(&self) -> f64 {
+        1.0 - (-std::f64::consts::LN_2 / self.half_life_ticks).exp()
+    }
+}
+
+/// Consumption of `from` returning as scrap after a product lifetime, collected and
+/// recycled into supply of `to`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecyclingStream {
+    pub from: MarketId,
+    pub to: MarketId,
+    pub collection_rate: f64,
+    /// Tonnes of output per tonne of collected scrap.
+    pub yield_: f64,
+    /// `lifetime[k]`: share of a tick's consumption that reaches end of life k + 1 ticks
+    /// later. Sums to 1.
+    pub lifetime: Vec<f64>,
+    pub build_lag_ticks: u32,
+    /// Cost curve of recycling capacity built during the run (financed by a lever).
+    pub new_plant_mc_at_zero_usd_per_t: f64,
+    pub new_plant_mc_at_capacity_usd_per_t: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecyclerDef {
+    pub name: String,
+    pub nation: NationId,
+    /// Index in `AdaptationDef::recycling`.
+    pub stream: usize,
+    pub capacity_t_per_tick: f64,
+    pub mc_at_zero_usd_per_t: f64,
+    pub mc_at_capacity_usd_per_t: f64,
+}
+
+/// The engine's investment rule for one stage: firms expand when the expected price
+/// covers full cost (operating cost plus capital cost over the payback period).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageInvestment {
+    pub market: MarketId,
+    pub capex_usd_per_tpy: f64,
+    pub payback_years: f64,
+    /// New capacity per decision, as a share of the firm's capacity.
+    pub expansion_share: f64,
+}
+
+/// A strategy lever: a policy whose cost falls now and whose effect comes later.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lever {
+    /// Pay `usd_per_t` per tonne recycled into `market` in the acting nation (0 ends it).
+    RecyclingSubsidy { market: MarketId, usd_per_t: f64 },
+    /// Finance recycling capacity into `market` in the acting nation; online after the
+    /// stream's build lag.
+    FundRecycling {
+        market: MarketId,
+        t_per_year: f64,
+        usd_per_tpy: f64,
+    },
+    /// Fund substitution research for the acting nation's end uses of `market`: after
+    /// the research lag, `usd / research_usd_per_pct` percent of demand is substituted
+    /// for good.
+    FundSubstitution { market: MarketId, usd: f64 },
+    /// Pay `share` of the capital cost of firms' new capacity in `market` in the acting
+    /// nation (0 ends it).
+    CapacitySubsidy { market: MarketId, share: f64 },
+    /// Firms in the acting nation that use `market` as an input must hold at least
+    /// `cover_ticks` ticks of their full-capacity use of it (0 ends it).
+    StockMandate { market: MarketId, cover_ticks: f64 },
+}
+
+#[derive(Debug, Clone)]
+pub struct LeverEvent {
+    pub tick: u64,
+    pub note: String,
+    pub nations: Vec<NationId>,
+    pub lever: Lever,
 }

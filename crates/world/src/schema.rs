@@ -30,6 +30,10 @@ pub struct RawWorld {
     pub licences: Vec<RawLicence>,
     #[serde(default, rename = "event")]
     pub events: Vec<RawEvent>,
+    #[serde(default)]
+    pub recycling: Vec<RawRecycling>,
+    #[serde(default, rename = "recycler")]
+    pub recyclers: Vec<RawRecycler>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +73,12 @@ pub struct RawStage {
     pub inputs: Vec<RawInput>,
     #[serde(default)]
     pub build_lag_ticks: Option<S<i64>>,
+    #[serde(default)]
+    pub capex_usd_per_tpy: Option<S<f64>>,
+    #[serde(default)]
+    pub payback_years: Option<S<f64>>,
+    #[serde(default)]
+    pub expansion_share: Option<S<f64>>,
     #[serde(default)]
     #[expect(
         dead_code,
@@ -112,6 +122,16 @@ pub struct RawDemand {
     pub form: Option<S<String>>,
     #[serde(default)]
     pub end_use: Option<String>,
+    #[serde(default)]
+    pub long_run_elasticity: Option<S<f64>>,
+    #[serde(default)]
+    pub adjustment_half_life_years: Option<S<f64>>,
+    #[serde(default)]
+    pub hysteresis: Option<S<f64>>,
+    #[serde(default)]
+    pub research_usd_per_pct: Option<S<f64>>,
+    #[serde(default)]
+    pub research_lag_years: Option<S<f64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -215,4 +235,60 @@ pub struct RawEvent {
     pub delay_ticks: Option<S<i64>>,
     #[serde(default)]
     pub factor: Option<S<f64>>,
+    #[serde(default)]
+    pub usd_per_t: Option<S<f64>>,
+    #[serde(default)]
+    pub usd: Option<S<f64>>,
+    #[serde(default)]
+    pub capacity_tpy: Option<S<f64>>,
+    #[serde(default)]
+    pub usd_per_tpy: Option<S<f64>>,
+    #[serde(default)]
+    pub share: Option<S<f64>>,
+    #[serde(default)]
+    pub cover_ticks: Option<S<f64>>,
+}
+
+/// A scrap stream: end-use consumption of `from_stage` comes back after a product
+/// lifetime and is recycled into supply of `to_stage`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecycling {
+    pub commodity: S<String>,
+    pub from_stage: S<String>,
+    pub to_stage: S<String>,
+    pub collection_rate: S<f64>,
+    #[serde(rename = "yield")]
+    pub yield_: S<f64>,
+    pub lifetime: S<RawLifetime>,
+    #[serde(default)]
+    pub build_lag_ticks: Option<S<i64>>,
+    #[serde(default)]
+    pub new_plant_marginal_cost: Option<S<RawCost>>,
+}
+
+/// A product lifetime distribution: `discrete` (years with shares) or `weibull`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLifetime {
+    pub family: S<String>,
+    #[serde(default)]
+    pub years: Option<S<Vec<S<f64>>>>,
+    #[serde(default)]
+    pub shares: Option<S<Vec<S<f64>>>>,
+    #[serde(default)]
+    pub shape: Option<S<f64>>,
+    #[serde(default)]
+    pub scale_years: Option<S<f64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecycler {
+    pub name: S<String>,
+    pub nation: S<String>,
+    pub commodity: S<String>,
+    pub stage: S<String>,
+    pub capacity_tpy: S<f64>,
+    pub marginal_cost: S<RawCost>,
 }

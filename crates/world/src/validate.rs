@@ -14,6 +14,9 @@ use crate::error::{SourceText, WorldError, WorldErrors};
 use crate::model::*;
 use crate::schema::*;
 
+mod adapt;
+pub use adapt::{DEFAULT_EXPANSION_SHARE, DEFAULT_HALF_LIFE_YEARS, DEFAULT_PAYBACK_YEARS};
+
 /// Default time for new capacity to come online when a stage does not say.
 pub const DEFAULT_BUILD_LAG_TICKS: u32 = 12;
 /// Default weight of the latest price in firms' expectations.
@@ -315,6 +318,7 @@ impl<'a> Validator<'a> {
             );
         }
         let mut nations = Vec::new();
+        let mut demand_adaptation = Vec::new();
         for n in &nation_order {
             let budget_usd = n
                 .budget_usd
@@ -366,6 +370,12 @@ impl<'a> Validator<'a> {
                     elasticity,
                     form,
                 });
+                demand_adaptation.extend(self.demand_adaptation(
+                    d,
+                    NationId(nations.len() as u32),
+                    demand.len() - 1,
+                    ticks_per_year as f64,
+                ));
             }
             let strategy = n.strategy.as_ref().map(|s| StrategyBinding {
                 name: s.get_ref().clone(),
@@ -530,12 +540,23 @@ impl<'a> Validator<'a> {
             })
             .collect();
 
+        let is_lever = |e: &&RawEvent| adapt::LEVER_KINDS.contains(&e.kind.get_ref().as_str());
         let mut events: Vec<Event> = raw
             .events
             .iter()
+            .filter(|e| !is_lever(e))
             .filter_map(|e| self.event(&names, e, per_tick))
             .collect();
         events.sort_by_key(|e| e.tick); // stable: same-tick events keep file order
+        let mut levers: Vec<LeverEvent> = raw
+            .events
+            .iter()
+            .filter(is_lever)
+            .filter_map(|e| self.lever_event(&names, e, ticks_per_year as f64))
+            .collect();
+        levers.sort_by_key(|e| e.tick);
+        let investment = self.stage_investment(raw, &names);
+        let (recycling, recyclers) = self.recycling(raw, &names, ticks_per_year as f64);
 
         World {
             name: meta.name.get_ref().clone(),
@@ -558,6 +579,13 @@ impl<'a> Validator<'a> {
             tariffs,
             licences,
             events,
+            adaptation: AdaptationDef {
+                demand: demand_adaptation,
+                recycling,
+                recyclers,
+                investment,
+                levers,
+            },
         }
     }
 
@@ -855,12 +883,18 @@ impl<'a> Validator<'a> {
                 self.err(
                     e.kind.span(),
                     format!("unknown event kind `{other}`"),
-                    "use one of: tariff, licence, capacity_shock, demand_shock",
+                    "use one of: tariff, licence, capacity_shock, demand_shock, recycling_subsidy, fund_recycling, substitution_research, capacity_subsidy, stock_mandate",
                 );
                 return None;
             }
         };
-        let present: [(&str, Option<Range<usize>>); 12] = [
+        let present: [(&str, Option<Range<usize>>); 18] = [
+            ("usd_per_t", e.usd_per_t.as_ref().map(|x| x.span())),
+            ("usd", e.usd.as_ref().map(|x| x.span())),
+            ("capacity_tpy", e.capacity_tpy.as_ref().map(|x| x.span())),
+            ("usd_per_tpy", e.usd_per_tpy.as_ref().map(|x| x.span())),
+            ("share", e.share.as_ref().map(|x| x.span())),
+            ("cover_ticks", e.cover_ticks.as_ref().map(|x| x.span())),
             ("importer", e.importer.as_ref().map(|x| x.span())),
             ("exporter", e.exporter.as_ref().map(|x| x.span())),
             ("destination", e.destination.as_ref().map(|x| x.span())),
