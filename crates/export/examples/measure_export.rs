@@ -39,6 +39,8 @@ fn main() {
         command_line: std::env::args().collect(),
         plugins: vec![],
         forked_from: None,
+        snapshot_every: 0,
+        threads: 1,
     };
     let log_path = out.join("run.log");
     let started = Instant::now();

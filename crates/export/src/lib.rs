@@ -372,6 +372,11 @@ fn replay_into(
             ),
         }),
         Err(ReplayError::Engine { tick, message }) => Err(ExportError::Engine { tick, message }),
+        // replay_each never seeks, so it never restores a snapshot.
+        Err(e @ ReplayError::Snapshot { tick, .. }) => Err(ExportError::Engine {
+            tick,
+            message: e.to_string(),
+        }),
     }
 }
 

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Read a chokepoint Parquet export the way researchers will, and check it.
 
-Usage: read_with_pyarrow.py EXPORT_DIR
+Usage: read_with_pyarrow.py EXPORT_DIR [EXPECTED_JSON]
 
 Reads every table listed in EXPORT_DIR/manifest.json with pyarrow (and with polars too
 when it is importable) and checks: the schema's column names and types match the
 manifest; the file carries the run's header under `chokepoint.header`; prices are finite
 and > 0; and goods balance: per (tick, commodity, stage, nation), the flows into the
 nation (domestic included) equal what its consumers obtained in the shortages table,
-within 1e-6 relative. Prints `N passed, M failed` and exits non-zero on any failure.
+within 1e-6 relative. With EXPECTED_JSON (written by the Rust test from the engine's own
+records of the same run), every listed table's listed columns must equal the expected
+rows exactly and in order (Parquet keeps float64 bits; JSON numbers round-trip), and the
+provenance must name the run's seed and world hash.
+Prints `N passed, M failed` and exits non-zero on any failure.
 """
 
 import json
@@ -53,7 +57,25 @@ def close(a, b):
     return abs(a - b) <= REL_TOL * max(abs(a), abs(b)) + 1e-9
 
 
-def main(out_dir):
+def compare_with_run(tables, manifest, expected):
+    check(manifest["ticks"] == expected["ticks"], f"manifest ticks {manifest['ticks']} != {expected['ticks']}")
+    check(manifest["header"]["seed"] == expected["seed"], "manifest header seed is the run's")
+    check(manifest["header"]["world_hash"] == expected["world_hash"], "manifest header world hash is the run's")
+    for name, want in expected["tables"].items():
+        table = tables.get(name)
+        check(table is not None, f"{name}: table exported")
+        if table is None:
+            continue
+        cols = [table.column(c).to_pylist() for c in want["columns"]]
+        got = [list(r) for r in zip(*cols)] if cols else []
+        rows = want["rows"]
+        check(len(rows) > 0 or name in ("stockpiles",), f"{name}: the run has rows to compare")
+        check(len(got) == len(rows), f"{name}: {len(got)} rows, the run has {len(rows)}")
+        bad = [(i, g, w) for i, (g, w) in enumerate(zip(got, rows)) if g != w]
+        check(not bad, f"{name}: {len(bad)} rows differ from the run, e.g. {bad[:2]}")
+
+
+def main(out_dir, expected_path=None):
     manifest = json.loads((out_dir / "manifest.json").read_text())
     check(manifest["format"] == "parquet", f"manifest format is parquet, got {manifest['format']}")
     tables = {}
@@ -117,13 +139,16 @@ def main(out_dir):
     nations = len(set(welfare.column("nation").to_pylist()))
     check(welfare.num_rows == nations * manifest["ticks"], "welfare has one row per nation and tick")
 
+    if expected_path is not None:
+        compare_with_run(tables, manifest, json.loads(Path(expected_path).read_text()))
+
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) not in (2, 3):
         print(__doc__)
         sys.exit(2)
     try:
-        main(Path(sys.argv[1]))
+        main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) == 3 else None)
     except Exception as e:  # a crash is a failure, reported like the others
         check(False, f"{type(e).__name__}: {e}")
     print(f"{passed} passed, {failed} failed")

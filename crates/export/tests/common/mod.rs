@@ -153,6 +153,9 @@ pub fn make_log_with(dir: &Path, ticks: u64, mut tamper: impl FnMut(&mut TickEnt
         command_line: vec!["test".into(), "--seed".into(), SEED.to_string()],
         plugins: vec![],
         forked_from: None,
+        // Snapshots in the log: export reads past them.
+        snapshot_every: 6,
+        threads: 1,
     };
     let file = dir.join("run.log");
     let mut log = LogWriter::create(&file, &header).unwrap();
@@ -179,7 +182,7 @@ pub fn make_log_with(dir: &Path, ticks: u64, mut tamper: impl FnMut(&mut TickEnt
             digest: sim.state_digest(),
         };
         tamper(&mut entry);
-        log.write_tick(&entry).unwrap();
+        log.write_tick_of(&sim, &entry).unwrap();
     }
     log.flush().unwrap();
     file
