@@ -364,6 +364,26 @@ fn check_fits(def: &World, s: &EngineState) -> Result<(), StateMismatch> {
         {
             return bad("a warm-start arc names a nation out of range".into());
         }
+        if let Some(w) = &m.warm {
+            let na = m.warm_arcs.len();
+            let nodes = [
+                w.supply_price.len(),
+                w.local_price.len(),
+                w.produced.len(),
+                w.consumed.len(),
+                w.domestic.len(),
+                w.export_rent.len(),
+            ];
+            let arcs = [
+                w.flow.len(),
+                w.landed.len(),
+                w.tariff_paid.len(),
+                w.levy_paid.len(),
+            ];
+            if nodes != [nn; 6] || arcs != [na; 4] {
+                return bad("a market's warm start does not match its nations and arcs".into());
+            }
+        }
     }
     let cell = |m: u32, a: u32, b: u32| (m as usize) < nm && (a as usize) < nn && (b as usize) < nn;
     if !s.tariffs.iter().all(|&(m, i, x, _)| cell(m, i, x))

@@ -347,7 +347,17 @@ fn a_snapshot_that_does_not_fit_the_world_is_an_error_not_a_panic() {
     assert!(err.to_string().contains("Somebody Else"), "{err}");
     let mut state = log.snapshots[0].state.to_engine();
     state.tariffs.push((99, 0, 1, 0.5));
-    assert!(Simulation::from_state(world, 5, &state).is_err());
+    assert!(Simulation::from_state(world.clone(), 5, &state).is_err());
+    let mut state = log.snapshots[0].state.to_engine();
+    let market = state
+        .markets
+        .iter_mut()
+        .max_by_key(|m| m.warm_arcs.len())
+        .unwrap();
+    assert!(!market.warm_arcs.is_empty(), "some market trades");
+    market.warm.as_mut().expect("a warm start").flow.pop();
+    let err = Simulation::from_state(world, 5, &state).err().unwrap();
+    assert!(err.to_string().contains("warm start"), "{err}");
 }
 
 #[test]
