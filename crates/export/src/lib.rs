@@ -53,6 +53,15 @@
 //! - **clearing** `(tick, commodity, stage, sweeps, converged, residual)`: solver
 //!   diagnostics, as in the run's CSV tables.
 //!
+//! # Adding a table
+//!
+//! Tables are declared once, in [`schema::TABLES`] (name, columns, types): the Parquet
+//! schema, the CSV header and the manifest all come from there, and both sinks handle
+//! any table. Adding one (agreements and negotiation rounds, with a `round` column beside
+//! `tick`, once negotiation is in the engine) is a `TableDef` in `TABLES` with its index
+//! constant next to the others, and the code in `rows.rs` that pushes its rows each
+//! tick; nothing else changes, and the pyarrow test checks its schema from the manifest.
+//!
 //! # Types and provenance
 //!
 //! `tick` is UInt64; names (and `kind`) are dictionary-encoded strings
