@@ -110,6 +110,7 @@ pub fn fork(args: &ForkArgs) -> Result<(), Failure> {
         Some(fork_info),
     );
     header.world_text = h.world_text.clone();
+    header.snapshot_every = h.snapshot_every;
     let mut tables = CsvTables::create(&args.out).map_err(|e| bad(e.to_string()))?;
     let log_path = args.out.join("run.log");
     let mut log = LogWriter::create(&log_path, &header).map_err(|e| bad(e.to_string()))?;

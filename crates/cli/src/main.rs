@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the run failed (an accounting check, a plugin), 2 bad input
 //! (a world file or an argument), so scripts can tell a broken setup from a broken run.
 
+mod export;
 mod fork;
 mod new_agent;
 mod run;
@@ -73,6 +74,19 @@ enum Command {
     /// Run every scenario file of a directory with its strategies and print a table of
     /// headline outcomes (prices inside and outside China, shares, shortages, stockpiles)
     Scenarios(scenarios::ScenariosArgs),
+    /// Tidy tables of a logged run (prices, flows, production, shortages, policies,
+    /// stockpiles, events, actions, welfare, clearing) as Parquet or CSV, replayed and
+    /// verified, with the run's provenance.
+    Export {
+        /// The run log.
+        log: PathBuf,
+        /// File format of the tables.
+        #[arg(long, default_value = "parquet", value_parser = parse_format)]
+        format: chokepoint_export::Format,
+        /// Directory for the tables and manifest.json.
+        #[arg(long, default_value = "export")]
+        out: PathBuf,
+    },
     /// Scaffold a new strategy crate (a plugin) that builds and loads unchanged.
     NewAgent {
         /// The strategy's name (lowercase, digits, dashes), as world files will bind it.
@@ -111,6 +125,14 @@ pub struct RunArgs {
     /// nation's strategy and go on.
     #[arg(long, value_enum, default_value_t = OnPluginError::Abort)]
     pub on_plugin_error: OnPluginError,
+    /// Write a snapshot of the engine state to the log every K ticks, for
+    /// `replay --to` to seek from (default: one year of ticks; 0: none).
+    #[arg(long, value_name = "K")]
+    pub snapshot_every: Option<u64>,
+    /// Size of the worker thread pool (default: one per core). The log and tables are
+    /// identical whatever it is; it is recorded in the log's header.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
 }
 
 #[derive(Args, Debug)]
@@ -173,13 +195,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose, cli.quiet);
     let result = match cli.command {
-        Command::Run(args) => run::run(&args, cli.quiet),
+        Command::Run(args) => {
+            run::set_threads(args.threads).and_then(|()| run::run(&args, cli.quiet))
+        }
         Command::Validate { world } => validate(&world),
         Command::Replay { log, to } => run::replay(&log, to),
         Command::Fork(args) => fork::fork(&args),
         Command::Report { log, out } => report(&log, &out),
         Command::Diff { a, b, top } => fork::diff(&a, &b, top),
         Command::Scenarios(args) => scenarios::scenarios(&args),
+        Command::Export { log, format, out } => export::export(&log, format, &out),
         Command::NewAgent { name, path, sdk } => {
             new_agent::new_agent(&name, path.as_deref(), sdk.as_deref())
         }
@@ -195,6 +220,10 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn parse_format(s: &str) -> Result<chokepoint_export::Format, String> {
+    s.parse()
 }
 
 fn report(log: &std::path::Path, out: &std::path::Path) -> Result<(), Failure> {

@@ -25,7 +25,10 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
     for p in host.plugins() {
         tracing::info!(plugin = %p.name, path = %p.path.display(), abi = p.abi_version, hash = %p.hash, "plugin");
     }
-    let header = header_for(&world, &args.world, args.seed, args.ticks, &host, None);
+    let mut header = header_for(&world, &args.world, args.seed, args.ticks, &host, None);
+    header.snapshot_every = args
+        .snapshot_every
+        .unwrap_or(u64::from(world.ticks_per_year.max(1)));
     let log_path = args.log.clone().unwrap_or_else(|| args.out.join("run.log"));
     let mut log = LogWriter::create(&log_path, &header)
         .map_err(|e| Failure::BadInput(format!("error: {e}")))?;
@@ -55,6 +58,23 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
         );
     }
     Ok(())
+}
+
+/// Size rayon's global pool (`--threads`): the pool parallel engine work runs on.
+pub fn set_threads(threads: Option<usize>) -> Result<(), Failure> {
+    let Some(n) = threads else {
+        return Ok(());
+    };
+    if n == 0 {
+        return Err(Failure::BadInput(
+            "error: --threads 0: give at least one thread (or leave it out for one per core)"
+                .into(),
+        ));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+        .map_err(|e| Failure::Run(format!("cannot start {n} worker threads: {e}")))
 }
 
 /// `chokepoint replay LOG [--to T]`.
@@ -98,8 +118,12 @@ pub fn replay(path: &std::path::Path, to: Option<u64>) -> Result<(), Failure> {
         };
         Failure::Run(format!("{e}{hint}"))
     })?;
+    let from = match report.from_snapshot {
+        Some(t) => format!(" from the snapshot after tick {t} (its state digest matches the log)"),
+        None => String::new(),
+    };
     println!(
-        "replayed and verified {} ticks in {:.3} s ({:.0} ticks/s): every state digest matches the log",
+        "replayed and verified {} ticks{from} in {:.3} s ({:.0} ticks/s): every state digest matches the log",
         report.ticks_verified,
         report.elapsed.as_secs_f64(),
         report.ticks_verified as f64 / report.elapsed.as_secs_f64().max(1e-9)
@@ -188,7 +212,7 @@ pub fn tick(
         digest,
     };
     out.log
-        .write_tick(&entry)
+        .write_tick_of(sim, &entry)
         .map_err(|e| Failure::Run(e.to_string()))?;
     out.tables
         .write_tick(world, sim.firm_names(), record)
@@ -233,6 +257,7 @@ pub fn header_for(
                 path: p.path.display().to_string(),
                 abi_version: p.abi_version,
                 hash: p.hash.clone(),
+                sha256: p.sha256.clone(),
                 nations: host
                     .agents()
                     .iter()
@@ -242,5 +267,7 @@ pub fn header_for(
             })
             .collect(),
         forked_from,
+        snapshot_every: 0,
+        threads: rayon::current_num_threads() as u32,
     }
 }

@@ -361,7 +361,16 @@ fn a_run_leaves_a_log_that_replays_without_plugins_even_when_cut() {
     let o = bin()
         .args(["-q", "run"])
         .arg(bundled())
-        .args(["--ticks", "12", "--seed", "3", "--out"])
+        // Snapshots after ticks 4 and 9: the log ends with tick 11's record.
+        .args([
+            "--ticks",
+            "12",
+            "--seed",
+            "3",
+            "--snapshot-every",
+            "5",
+            "--out",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
@@ -450,4 +459,131 @@ fn a_fork_at_t_is_identical_before_t_and_diff_says_so() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("identical"));
+}
+
+fn run_to(dir: &Path, extra: &[&str]) -> PathBuf {
+    let o = bin()
+        .args(["-q", "run"])
+        .arg(bundled())
+        .args(["--ticks", "30", "--seed", "4", "--out"])
+        .arg(dir)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    dir.join("run.log")
+}
+
+#[test]
+fn runs_with_one_and_two_threads_log_identical_ticks_that_replay() {
+    let dir = tmp("threads");
+    let one = run_to(&dir.join("one"), &["--threads", "1"]);
+    let two = run_to(&dir.join("two"), &["--threads", "2"]);
+    for log in [&one, &two] {
+        let o = bin().arg("replay").arg(log).output().unwrap();
+        assert!(
+            o.status.success() && String::from_utf8_lossy(&o.stdout).contains("verified 30 ticks"),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let (a, b) = (
+        chokepoint_runlog::read_log_file(&one).unwrap(),
+        chokepoint_runlog::read_log_file(&two).unwrap(),
+    );
+    assert_eq!((a.header.threads, b.header.threads), (1, 2));
+    assert_eq!(a.ticks.len(), 30);
+    assert!(
+        a.ticks.iter().any(|t| !t.actions.is_empty()),
+        "strategies acted"
+    );
+    assert_eq!(a.ticks, b.ticks, "tick records are identical");
+    assert_eq!(a.snapshots, b.snapshots, "snapshots are identical");
+    let o = bin()
+        .args(["-q", "run"])
+        .arg(bundled())
+        .args(["--ticks", "1", "--threads", "0", "--out"])
+        .arg(dir.join("zero"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--threads 0"));
+}
+
+#[test]
+fn replay_to_seeks_from_the_nearest_snapshot_and_replay_verifies_from_tick_0() {
+    let dir = tmp("seek");
+    let log = run_to(&dir, &[]);
+    let header = chokepoint_runlog::read_log_file(&log).unwrap();
+    assert_eq!(
+        header.header.snapshot_every, 12,
+        "default: a year of monthly ticks"
+    );
+    assert_eq!(
+        header.snapshots.iter().map(|s| s.tick).collect::<Vec<_>>(),
+        [11, 23]
+    );
+    let o = bin()
+        .arg("replay")
+        .arg(&log)
+        .args(["--to", "27"])
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("verified 4 ticks from the snapshot after tick 23"),
+        "{out}"
+    );
+    let o = bin().arg("replay").arg(&log).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("verified 30 ticks in"),
+        "{out}"
+    );
+}
+
+#[test]
+fn export_writes_parquet_and_csv_tables_of_a_run() {
+    let dir = tmp("export");
+    let log = run_to(&dir.join("run"), &[]);
+    for format in ["parquet", "csv"] {
+        let out = dir.join(format);
+        let o = bin()
+            .arg("export")
+            .arg(&log)
+            .args(["--format", format, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(stdout.contains("exported 30 verified ticks"), "{stdout}");
+        for table in chokepoint_export::TABLES {
+            let file = out.join(format!("{}.{format}", table.name));
+            assert!(file.is_file(), "{} missing", file.display());
+        }
+        assert!(out.join("manifest.json").is_file());
+    }
+    // The CSV prices are the run's own prices table.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("csv/prices.csv")).unwrap(),
+        std::fs::read_to_string(dir.join("run/prices.csv")).unwrap()
+    );
+    let o = bin()
+        .arg("export")
+        .arg(&log)
+        .args(["--format", "xlsx"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("use `parquet` or `csv`"));
+    let o = bin()
+        .arg("export")
+        .arg(dir.join("no-such.log"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no-such.log"));
 }

@@ -23,11 +23,13 @@ pub mod negotiation;
 pub mod recycling;
 pub mod resources;
 mod sim;
+pub mod state;
 mod systems;
 
 pub use market::{MarketState, TradeCostTable};
 pub use resources::*;
 pub use sim::{Phase, Simulation};
+pub use state::{EngineState, StateMismatch};
 pub use systems::{ACCOUNTING_TOLERANCE, licence_name};
 
 /// Why a run stopped.

@@ -33,8 +33,8 @@ use crate::resources::*;
 pub struct MarketState {
     pub prices: MarketPrices,
     /// Last solution and its arcs, to warm-start the next tick's solve.
-    warm: Option<clearing::Solution>,
-    warm_arcs: Vec<(usize, usize)>,
+    pub(crate) warm: Option<clearing::Solution>,
+    pub(crate) warm_arcs: Vec<(usize, usize)>,
 }
 
 impl MarketState {

@@ -14,6 +14,9 @@ pub struct Plugin {
     pub abi_version: u32,
     /// BLAKE3 of the library file, for provenance.
     pub hash: String,
+    /// SHA-256 of the library file (hex), the digest provenance records usually quote
+    /// (`sha256sum` checks it without chokepoint).
+    pub sha256: String,
     api: &'static abi::StrategyApi,
 }
 
@@ -36,6 +39,7 @@ impl Plugin {
             message: e.to_string(),
         })?;
         let hash = blake3::hash(&bytes).to_hex().to_string();
+        let sha256 = sha256_hex(&bytes);
         // SAFETY: loading runs the library's initialisers; a chokepoint plugin is Rust code
         // built with the SDK. We cannot protect against a malicious library, only refuse
         // wrong ones before calling into them.
@@ -92,6 +96,7 @@ impl Plugin {
             path: path.to_path_buf(),
             abi_version: found,
             hash,
+            sha256,
             api,
         })
     }
@@ -109,4 +114,13 @@ fn plugin_stem(path: &Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     stem.strip_prefix("lib").map(str::to_string).unwrap_or(stem)
+}
+
+/// SHA-256 of `bytes` as lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -61,6 +61,8 @@ fn make_log(path: &Path, ticks: u64) {
         ],
         plugins: vec![],
         forked_from: None,
+        snapshot_every: 0,
+        threads: 1,
     };
     let mut log = LogWriter::create(path, &header).unwrap();
     let mut sim = Simulation::new(world.clone(), SEED);

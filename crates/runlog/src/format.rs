@@ -5,10 +5,12 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::{FORMAT_VERSION, Header, MAGIC, TickEntry};
+use crate::snapshot::{LoggedState, SnapshotEntry};
+use crate::{FORMAT_VERSION, Header, MAGIC, OLDEST_READABLE_VERSION, TickEntry};
 
 const KIND_HEADER: u8 = 1;
 const KIND_TICK: u8 = 2;
+const KIND_SNAPSHOT: u8 = 3;
 /// Frames larger than this are taken for damage, not data.
 const MAX_FRAME: usize = 1 << 30;
 /// How often the writer pushes buffered records to the file.
@@ -24,9 +26,13 @@ pub enum LogError {
     #[error("not a chokepoint run log: {0}")]
     NotALog(String),
     #[error(
-        "this run log has format version {found}; this chokepoint reads version {expected} (replay it with the chokepoint version that wrote it: see the header's engine_version)"
+        "this run log has format version {found}; this chokepoint reads version {expected} (and older versions from {oldest}); replay it with the chokepoint version that wrote it (see the header's engine_version)"
     )]
-    Version { found: u32, expected: u32 },
+    Version {
+        found: u32,
+        expected: u32,
+        oldest: u32,
+    },
     #[error("the run log's header is damaged: {0}")]
     Header(String),
     #[error("cannot encode a record: {0}")]
@@ -55,6 +61,7 @@ pub struct LogWriter {
     payload: Vec<u8>,
     last_flush: Instant,
     bytes: u64,
+    snapshot_every: u64,
 }
 
 impl LogWriter {
@@ -72,6 +79,7 @@ impl LogWriter {
             payload: Vec::new(),
             last_flush: Instant::now(),
             bytes: 0,
+            snapshot_every: header.snapshot_every,
         };
         w.buf.extend_from_slice(MAGIC);
         w.buf.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -110,6 +118,35 @@ impl LogWriter {
         Ok(())
     }
 
+    /// Append one tick of `sim` (which has just run it) and, when the header's
+    /// `snapshot_every` says so, a snapshot of its state: what a run calls after each
+    /// tick.
+    pub fn write_tick_of(
+        &mut self,
+        sim: &chokepoint_engine::Simulation,
+        entry: &TickEntry,
+    ) -> Result<(), LogError> {
+        self.write_tick(entry)?;
+        if self.snapshot_every > 0 && (entry.tick + 1).is_multiple_of(self.snapshot_every) {
+            self.write_snapshot(&SnapshotEntry {
+                tick: entry.tick,
+                state: LoggedState::from_engine(&sim.engine_state()),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Append a snapshot of the state after tick `snapshot.tick` (written after that
+    /// tick's record).
+    pub fn write_snapshot(&mut self, snapshot: &SnapshotEntry) -> Result<(), LogError> {
+        self.payload.clear();
+        let payload = postcard::to_extend(snapshot, std::mem::take(&mut self.payload))
+            .map_err(|e| LogError::Encode(e.to_string()))?;
+        frame(KIND_SNAPSHOT, &payload, &mut self.buf);
+        self.payload = payload;
+        self.emit()
+    }
+
     pub fn flush(&mut self) -> Result<(), LogError> {
         self.last_flush = Instant::now();
         self.out.flush().map_err(|source| LogError::Io {
@@ -134,6 +171,8 @@ impl Drop for LogWriter {
 pub struct LogContents {
     pub header: Header,
     pub ticks: Vec<TickEntry>,
+    /// Snapshots in tick order, each taken after the tick it names.
+    pub snapshots: Vec<SnapshotEntry>,
     /// Why reading stopped before the end of the file, if it did (a cut or damaged
     /// record): the records before it are intact.
     pub stopped: Option<String>,
@@ -154,10 +193,11 @@ pub fn read_log(bytes: &[u8]) -> Result<LogContents, LogError> {
         return Err(LogError::NotALog("it does not start with CHOKELOG".into()));
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-    if version != FORMAT_VERSION {
+    if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(LogError::Version {
             found: version,
             expected: FORMAT_VERSION,
+            oldest: OLDEST_READABLE_VERSION,
         });
     }
     let mut frames = Frames {
@@ -177,6 +217,7 @@ pub fn read_log(bytes: &[u8]) -> Result<LogContents, LogError> {
         None => return Err(LogError::Header("the file ends before the header".into())),
     };
     let mut ticks: Vec<TickEntry> = Vec::new();
+    let mut snapshots: Vec<SnapshotEntry> = Vec::new();
     let mut stopped = None;
     while let Some(next) = frames.next() {
         let at = frames.last_start;
@@ -202,6 +243,24 @@ pub fn read_log(bytes: &[u8]) -> Result<LogContents, LogError> {
                     break;
                 }
             },
+            Ok((KIND_SNAPSHOT, payload)) => match postcard::from_bytes::<SnapshotEntry>(payload) {
+                Ok(s) => {
+                    let last = ticks.last().map(|t| t.tick);
+                    if last != Some(s.tick) || s.state.next_tick != s.tick + 1 {
+                        stopped = Some(format!(
+                            "snapshot at byte {at} is for tick {}, but follows {}",
+                            s.tick,
+                            last.map_or("no tick".to_string(), |t| format!("tick {t}"))
+                        ));
+                        break;
+                    }
+                    snapshots.push(s);
+                }
+                Err(e) => {
+                    stopped = Some(format!("snapshot at byte {at} does not decode: {e}"));
+                    break;
+                }
+            },
             Ok((kind, _)) => {
                 stopped = Some(format!("record at byte {at} has unknown kind {kind}"));
                 break;
@@ -211,6 +270,7 @@ pub fn read_log(bytes: &[u8]) -> Result<LogContents, LogError> {
     Ok(LogContents {
         header,
         ticks,
+        snapshots,
         stopped,
     })
 }

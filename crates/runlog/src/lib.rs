@@ -5,6 +5,8 @@
 //! the first 8 bytes of BLAKE3 over kind and payload. The first frame is the header (JSON,
 //! so any tool can read the provenance); each tick is one frame (postcard) with the
 //! actions strategies took, the events, and the digest of the state after the tick.
+//! Every K ticks (the header's `snapshot_every`) a snapshot frame (postcard) follows the
+//! tick's record: the engine's whole state after it, from which replay can seek.
 //!
 //! Why frames with checksums: a run killed mid-write, a disk that filled up or a file cut
 //! in transfer must still read up to its last whole record, and the reader must say where
@@ -19,17 +21,23 @@
 mod diff;
 mod format;
 mod replay;
+mod snapshot;
 mod types;
 
 pub use diff::{DiffReport, diff};
 pub use format::{LogContents, LogError, LogWriter, read_log, read_log_file};
-pub use replay::{ReplayError, ReplayReport, replay, replay_each};
+pub use replay::{ReplayError, ReplayReport, replay, replay_each, resume_at};
+pub use snapshot::{LoggedFirm, LoggedMarket, LoggedSolution, LoggedState, SnapshotEntry};
 pub use types::{
-    ForkInfo, Header, LoggedAction, LoggedNeg, LoggedTerm, PluginInfo, TickEntry, from_engine,
-    to_engine,
+    ForkInfo, Header, LoggedAction, LoggedLicence, LoggedNeg, LoggedTerm, PluginInfo, TickEntry,
+    from_engine, to_engine,
 };
 
-/// Bumped on any change of layout or meaning.
-pub const FORMAT_VERSION: u32 = 1;
+/// Bumped on any change of layout or meaning. Version 2 added snapshot frames (kind 3)
+/// and the header's `snapshot_every` and `threads`.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version this reader still reads (version 1 is version 2 without
+/// snapshots).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 /// The first bytes of every log.
 pub const MAGIC: &[u8; 8] = b"CHOKELOG";

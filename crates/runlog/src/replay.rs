@@ -16,6 +16,9 @@ pub struct ReplayReport {
     pub elapsed: Duration,
     /// The reader's note when the log was cut or damaged (replay stops there).
     pub log_stopped: Option<String>,
+    /// The snapshot replay started from (the tick after which it was taken), when it
+    /// seeked; ticks up to it were not re-run.
+    pub from_snapshot: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,15 +35,68 @@ pub enum ReplayError {
     },
     #[error("replay failed at tick {tick}: {message}")]
     Engine { tick: u64, message: String },
+    #[error(
+        "the snapshot after tick {tick} does not restore the logged state: {message} (replay without --to verifies the log from tick 0)"
+    )]
+    Snapshot { tick: u64, message: String },
 }
 
 fn hex(d: &[u8; 32]) -> String {
     d.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Replay `log` up to tick `to` (inclusive; all ticks when `None`).
+/// Replay `log` up to tick `to` (inclusive), seeking from the latest snapshot at or
+/// before `to`; with `None`, every tick from 0 (the full verification).
 pub fn replay(log: &LogContents, to: Option<u64>) -> Result<ReplayReport, ReplayError> {
-    replay_each(log, to, |_| {}).map(|(report, _)| report)
+    let started = Instant::now();
+    let resumed = match to {
+        Some(t) => resume_at(log, t)?,
+        None => None,
+    };
+    let (mut report, _) = replay_from(log, to, resumed, |_| {})?;
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+fn load_world(log: &LogContents) -> Result<Arc<chokepoint_world::World>, ReplayError> {
+    chokepoint_world::parse(Path::new(&log.header.world_path), &log.header.world_text)
+        .map(Arc::new)
+        .map_err(|e| ReplayError::World(e.to_string()))
+}
+
+/// The simulation restored from the latest snapshot taken after a tick `<= to` (None
+/// when the log has none), with its digest checked against the log's record of that
+/// tick.
+pub fn resume_at(log: &LogContents, to: u64) -> Result<Option<(u64, Simulation)>, ReplayError> {
+    let Some(snap) = log
+        .snapshots
+        .iter()
+        .rev()
+        .find(|s| s.tick <= to && (s.tick as usize) < log.ticks.len())
+    else {
+        return Ok(None);
+    };
+    let world = load_world(log)?;
+    let sim =
+        Simulation::from_state(world, log.header.seed, &snap.state.to_engine()).map_err(|e| {
+            ReplayError::Snapshot {
+                tick: snap.tick,
+                message: e.to_string(),
+            }
+        })?;
+    let logged = log.ticks[snap.tick as usize].digest;
+    let found = sim.state_digest();
+    if found != logged {
+        return Err(ReplayError::Snapshot {
+            tick: snap.tick,
+            message: format!(
+                "its state digest is {}, the log recorded {} for that tick",
+                hex(&found),
+                hex(&logged)
+            ),
+        });
+    }
+    Ok(Some((snap.tick, sim)))
 }
 
 /// Replay `log`, calling `each` with the simulation after every verified tick (its
@@ -49,16 +105,28 @@ pub fn replay(log: &LogContents, to: Option<u64>) -> Result<ReplayReport, Replay
 pub fn replay_each(
     log: &LogContents,
     to: Option<u64>,
+    each: impl FnMut(&Simulation),
+) -> Result<(ReplayReport, Simulation), ReplayError> {
+    replay_from(log, to, None, each)
+}
+
+/// The replay loop, from tick 0 or from a restored snapshot.
+fn replay_from(
+    log: &LogContents,
+    to: Option<u64>,
+    resumed: Option<(u64, Simulation)>,
     mut each: impl FnMut(&Simulation),
 ) -> Result<(ReplayReport, Simulation), ReplayError> {
     let started = Instant::now();
-    let world = chokepoint_world::parse(Path::new(&log.header.world_path), &log.header.world_text)
-        .map_err(|e| ReplayError::World(e.to_string()))?;
-    let mut sim = Simulation::new(Arc::new(world), log.header.seed);
+    let (from_snapshot, mut sim, skip) = match resumed {
+        Some((tick, sim)) => (Some(tick), sim, tick as usize + 1),
+        None => (None, Simulation::new(load_world(log)?, log.header.seed), 0),
+    };
     let mut verified = 0;
     for entry in log
         .ticks
         .iter()
+        .skip(skip)
         .take_while(|e| to.is_none_or(|t| e.tick <= t))
     {
         for (nation, action) in &entry.actions {
@@ -84,6 +152,7 @@ pub fn replay_each(
             ticks_verified: verified,
             elapsed: started.elapsed(),
             log_stopped: log.stopped.clone(),
+            from_snapshot,
         },
         sim,
     ))

@@ -25,6 +25,14 @@ pub struct Header {
     /// Set when this run continues another from a given tick (`chokepoint fork`).
     #[serde(default)]
     pub forked_from: Option<ForkInfo>,
+    /// A snapshot of the engine state follows every tick t with (t + 1) % K == 0
+    /// (0: no snapshots).
+    #[serde(default)]
+    pub snapshot_every: u64,
+    /// Size of the worker thread pool the run used (0: not recorded). Logs are
+    /// identical whatever it is; it is here to say how the run was made.
+    #[serde(default)]
+    pub threads: u32,
 }
 
 /// What a forked run started from and what it changed.
@@ -46,6 +54,9 @@ pub struct PluginInfo {
     pub abi_version: u32,
     /// BLAKE3 of the shared library, hex.
     pub hash: String,
+    /// SHA-256 of the shared library, hex (empty in logs written before it was recorded).
+    #[serde(default)]
+    pub sha256: String,
     /// Nations it plays.
     pub nations: Vec<String>,
 }
@@ -201,6 +212,24 @@ pub enum LoggedLicence {
     Licensed { delay_ticks: u32 },
 }
 
+pub(crate) fn licence_from_engine(l: Licence) -> LoggedLicence {
+    match l {
+        Licence::Open => LoggedLicence::Open,
+        Licence::Ban => LoggedLicence::Ban,
+        Licence::Quota { t_per_tick } => LoggedLicence::Quota { t_per_tick },
+        Licence::Licensed { delay_ticks } => LoggedLicence::Licensed { delay_ticks },
+    }
+}
+
+pub(crate) fn licence_to_engine(l: LoggedLicence) -> Licence {
+    match l {
+        LoggedLicence::Open => Licence::Open,
+        LoggedLicence::Ban => Licence::Ban,
+        LoggedLicence::Quota { t_per_tick } => Licence::Quota { t_per_tick },
+        LoggedLicence::Licensed { delay_ticks } => Licence::Licensed { delay_ticks },
+    }
+}
+
 pub fn from_engine(a: &PolicyAction) -> LoggedAction {
     if let PolicyAction::Negotiate { round, action } = a {
         return LoggedAction::Negotiate {
@@ -225,12 +254,7 @@ pub fn from_engine(a: &PolicyAction) -> LoggedAction {
         } => LoggedAction::SetLicence {
             market: market.0,
             destination: destination.0,
-            licence: match licence {
-                Licence::Open => LoggedLicence::Open,
-                Licence::Ban => LoggedLicence::Ban,
-                Licence::Quota { t_per_tick } => LoggedLicence::Quota { t_per_tick },
-                Licence::Licensed { delay_ticks } => LoggedLicence::Licensed { delay_ticks },
-            },
+            licence: licence_from_engine(licence),
         },
         PolicyAction::SetFloor {
             market,
@@ -297,12 +321,7 @@ pub fn to_engine(a: &LoggedAction) -> PolicyAction {
         } => PolicyAction::SetLicence {
             market: MarketId(market),
             destination: NationId(destination),
-            licence: match licence {
-                LoggedLicence::Open => Licence::Open,
-                LoggedLicence::Ban => Licence::Ban,
-                LoggedLicence::Quota { t_per_tick } => Licence::Quota { t_per_tick },
-                LoggedLicence::Licensed { delay_ticks } => Licence::Licensed { delay_ticks },
-            },
+            licence: licence_to_engine(licence),
         },
         LoggedAction::SetFloor {
             market,

@@ -57,6 +57,8 @@ fn a_run_with_levers_replays_with_every_digest_verified() {
         command_line: vec!["test".into()],
         plugins: vec![],
         forked_from: None,
+        snapshot_every: 0,
+        threads: 1,
     };
     let file = std::env::temp_dir().join(format!("chokepoint-levers-{}.log", std::process::id()));
     let mut log = LogWriter::create(&file, &header).unwrap();

@@ -10,6 +10,9 @@ use chokepoint_runlog::*;
 use chokepoint_world::{Licence, MarketId, NationId};
 use proptest::prelude::*;
 
+/// Snapshot interval of the test logs: small, so a short log holds several.
+const SNAPSHOT_EVERY: u64 = 4;
+
 fn bundled() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../worlds/critical-minerals-2026.toml")
 }
@@ -31,6 +34,8 @@ fn make_log(ticks: u64) -> Vec<u8> {
         command_line: vec!["test".into()],
         plugins: vec![],
         forked_from: None,
+        snapshot_every: SNAPSHOT_EVERY,
+        threads: 1,
     };
     static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -45,6 +50,8 @@ fn make_log(ticks: u64) -> Vec<u8> {
         let round = sim.negotiation_round();
         sim.submit(n, PolicyAction::Negotiate { round, action });
     };
+    let refined = world.market_id("gallium", "refined").unwrap();
+    let primary = world.market_id("gallium", "primary").unwrap();
     for t in 0..ticks {
         // Negotiation: an offtake agreed within the tick, a club, a renege.
         match t {
@@ -96,6 +103,32 @@ fn make_log(ticks: u64) -> Vec<u8> {
             _ => {}
         }
         match t {
+            // Gallium capacity has a 24-tick build lag: it comes online at tick 25, so
+            // logs longer than that carry a firm commissioned during the run.
+            1 => sim.submit(
+                us,
+                PolicyAction::Invest {
+                    market: primary,
+                    host: us,
+                    t_per_year: 50.0,
+                    usd_per_tpy: 1000.0,
+                },
+            ),
+            2 => sim.submit(
+                us,
+                PolicyAction::SetFloor {
+                    market: refined,
+                    floor_usd_per_t: 900.0,
+                },
+            ),
+            4 => sim.submit(
+                china,
+                PolicyAction::SetLicence {
+                    market: refined,
+                    destination: us,
+                    licence: Licence::Licensed { delay_ticks: 6 },
+                },
+            ),
             3 => sim.submit(
                 us,
                 PolicyAction::SetTariff {
@@ -138,7 +171,7 @@ fn make_log(ticks: u64) -> Vec<u8> {
             .collect();
         sim.step().unwrap();
         let rec = sim.record();
-        log.write_tick(&TickEntry {
+        let entry = TickEntry {
             tick: rec.tick,
             actions,
             events: rec
@@ -147,8 +180,8 @@ fn make_log(ticks: u64) -> Vec<u8> {
                 .map(|e| (e.kind.clone(), e.detail.clone()))
                 .collect(),
             digest: sim.state_digest(),
-        })
-        .unwrap();
+        };
+        log.write_tick_of(&sim, &entry).unwrap();
     }
     drop(log);
     let bytes = std::fs::read(&file).unwrap();
@@ -171,10 +204,11 @@ fn a_log_reads_back_and_replays_with_every_digest_verified() {
     );
     let report = replay(&log, None).unwrap();
     assert_eq!(report.ticks_verified, 24);
+    let to9 = replay(&log, Some(9)).unwrap();
     assert_eq!(
-        replay(&log, Some(9)).unwrap().ticks_verified,
-        10,
-        "--to 9 stops after tick 9"
+        (to9.from_snapshot, to9.ticks_verified),
+        (Some(7), 2),
+        "--to 9 seeks from the snapshot after tick 7 and stops after tick 9"
     );
 }
 
@@ -235,6 +269,7 @@ proptest! {
             Ok(part) => {
                 prop_assert!(part.ticks.len() <= whole.ticks.len());
                 prop_assert_eq!(&part.ticks[..], &whole.ticks[..part.ticks.len()]);
+                prop_assert_eq!(&part.snapshots[..], &whole.snapshots[..part.snapshots.len()]);
             }
             Err(e) => prop_assert!(matches!(e, LogError::NotALog(_) | LogError::Header(_)), "{e}"),
         }
@@ -254,6 +289,7 @@ proptest! {
         if let Ok(part) = read_log(&bad) {
             prop_assert!(part.ticks.len() <= whole.ticks.len());
             prop_assert_eq!(&part.ticks[..], &whole.ticks[..part.ticks.len()]);
+            prop_assert_eq!(&part.snapshots[..], &whole.snapshots[..part.snapshots.len()]);
         }
     }
 }
@@ -282,4 +318,133 @@ fn negotiation_moves_and_their_effects_are_logged_and_replay_verifies_them() {
     assert_eq!(kinds, want);
     let report = replay(&log, None).unwrap();
     assert_eq!(report.ticks_verified, 14);
+}
+
+/// The rows of a tick that a restored run must reproduce bit for bit.
+fn rows(sim: &Simulation) -> String {
+    let r = sim.record();
+    format!(
+        "{:?}{:?}{:?}{:?}{:?}{:?}",
+        r.prices, r.flows, r.production, r.consumption, r.stockpiles, r.events
+    )
+}
+
+#[test]
+fn seeking_from_any_snapshot_gives_the_digests_and_rows_of_a_full_replay() {
+    let log = read_log(&make_log(40)).unwrap();
+    assert_eq!(log.snapshots.len(), 10, "one snapshot every 4 of 40 ticks");
+    let mut full_rows = Vec::new();
+    replay_each(&log, None, |sim| full_rows.push(rows(sim))).unwrap();
+    let last = log.snapshots.last().unwrap();
+    assert!(
+        last.state.firms.len() > log.snapshots[0].state.firms.len(),
+        "the last snapshot holds capacity commissioned during the run"
+    );
+    assert!(!last.state.stockpiles.is_empty() && !last.state.licences.is_empty());
+    for snap in &log.snapshots {
+        let (tick, mut sim) = resume_at(&log, snap.tick).unwrap().unwrap();
+        assert_eq!(tick, snap.tick);
+        assert_eq!(sim.state_digest(), log.ticks[tick as usize].digest);
+        for entry in &log.ticks[tick as usize + 1..] {
+            for (n, a) in &entry.actions {
+                sim.submit(NationId(*n), to_engine(a));
+            }
+            sim.step().unwrap();
+            assert_eq!(
+                sim.state_digest(),
+                entry.digest,
+                "resumed after tick {tick}, tick {}",
+                entry.tick
+            );
+            assert_eq!(rows(&sim), full_rows[entry.tick as usize]);
+        }
+    }
+}
+
+#[test]
+fn replay_to_a_tick_seeks_from_the_nearest_snapshot_before_it() {
+    let log = read_log(&make_log(40)).unwrap();
+    let full = replay(&log, None).unwrap();
+    assert_eq!((full.ticks_verified, full.from_snapshot), (40, None));
+    // Snapshots follow ticks 3, 7, 11, ...: tick 30 seeks from the one after 27.
+    let r = replay(&log, Some(30)).unwrap();
+    assert_eq!((r.from_snapshot, r.ticks_verified), (Some(27), 3));
+    let r = replay(&log, Some(27)).unwrap();
+    assert_eq!((r.from_snapshot, r.ticks_verified), (Some(27), 0));
+    // Before the first snapshot: from the start.
+    let r = replay(&log, Some(2)).unwrap();
+    assert_eq!((r.from_snapshot, r.ticks_verified), (None, 3));
+    // The state seeked to is the state a full replay reaches.
+    let (_, seeked) = resume_at(&log, 30).unwrap().unwrap();
+    let (_, replayed) = replay_each(&log, Some(27), |_| {}).unwrap();
+    assert_eq!(seeked.engine_state(), replayed.engine_state());
+}
+
+#[test]
+fn a_snapshot_that_does_not_restore_the_logged_state_is_refused() {
+    let log = read_log(&make_log(12)).unwrap();
+    let file = std::env::temp_dir().join(format!("chokepoint-snap-{}.log", std::process::id()));
+    let mut w = LogWriter::create(&file, &log.header).unwrap();
+    for entry in &log.ticks {
+        w.write_tick(entry).unwrap();
+        if let Some(s) = log.snapshots.iter().find(|s| s.tick == entry.tick) {
+            let mut s = s.clone();
+            if s.tick == 7 {
+                s.state.nations[0].0 += 1.0;
+            }
+            w.write_snapshot(&s).unwrap();
+        }
+    }
+    drop(w);
+    let tampered = read_log_file(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(tampered.snapshots.len(), 3);
+    // Seeking from the snapshot after tick 3 is fine; after tick 7 it is refused.
+    assert_eq!(replay(&tampered, Some(5)).unwrap().from_snapshot, Some(3));
+    let err = replay(&tampered, Some(9)).unwrap_err().to_string();
+    assert!(
+        err.contains("snapshot after tick 7") && err.contains("state digest"),
+        "{err}"
+    );
+    // A full replay does not use snapshots and verifies.
+    assert_eq!(replay(&tampered, None).unwrap().ticks_verified, 12);
+}
+
+#[test]
+fn a_snapshot_that_does_not_fit_the_world_is_an_error_not_a_panic() {
+    let log = read_log(&make_log(8)).unwrap();
+    let world = Arc::new(chokepoint_world::load(&bundled()).unwrap());
+    let mut state = log.snapshots[0].state.to_engine();
+    state.nations.pop();
+    let err = Simulation::from_state(world.clone(), 5, &state)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("nations"), "{err}");
+    let mut state = log.snapshots[0].state.to_engine();
+    state.firms[0].name = "Somebody Else".into();
+    let err = Simulation::from_state(world.clone(), 5, &state)
+        .err()
+        .unwrap();
+    assert!(err.to_string().contains("Somebody Else"), "{err}");
+    let mut state = log.snapshots[0].state.to_engine();
+    state.tariffs.push((99, 0, 1, 0.5));
+    assert!(Simulation::from_state(world.clone(), 5, &state).is_err());
+    let mut state = log.snapshots[0].state.to_engine();
+    let market = state
+        .markets
+        .iter_mut()
+        .max_by_key(|m| m.warm_arcs.len())
+        .unwrap();
+    assert!(!market.warm_arcs.is_empty(), "some market trades");
+    market.warm.as_mut().expect("a warm start").flow.pop();
+    let err = Simulation::from_state(world, 5, &state).err().unwrap();
+    assert!(err.to_string().contains("warm start"), "{err}");
+}
+
+#[test]
+fn a_version_1_log_still_reads() {
+    let mut bytes = make_log(4);
+    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let log = read_log(&bytes).unwrap();
+    assert_eq!(log.ticks.len(), 4);
 }

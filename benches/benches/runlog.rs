@@ -1,0 +1,187 @@
+//! What the run log costs and what replay gains, on the bundled world with its bundled
+//! strategy plugins, over 120 monthly ticks (a ten-year run):
+//!
+//! - `runlog/run_with_plugins`: host decides (plugins through the C ABI), engine steps;
+//!   no log.
+//! - `runlog/run_with_plugins_and_log`: the same, plus the log as `chokepoint run`
+//!   writes it (header, one record per tick, a snapshot every 12 ticks) to a file.
+//! - `runlog/replay`: read that log back and replay it, verifying every digest (no
+//!   plugins).
+//! - `runlog/replay_to_last_tick`: `replay --to 119`, seeking from the last snapshot.
+//!
+//! Bytes per tick of the log are printed (header and snapshots listed apart).
+//!
+//! cargo bench -p chokepoint-benches --bench runlog -- --warm-up-time 1 --measurement-time 3
+
+use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use chokepoint_benches::{bundled_world, bundled_world_path};
+use chokepoint_engine::Simulation;
+use chokepoint_host::{Host, OnPluginError, SearchPath};
+use chokepoint_runlog::{FORMAT_VERSION, Header, LogWriter, TickEntry, from_engine};
+use chokepoint_world::World;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+const TICKS: u64 = 120;
+const SEED: u64 = 1;
+const SNAPSHOT_EVERY: u64 = 12;
+
+/// Build the bundled strategies (release) and return the directory holding them.
+fn build_agents() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(&workspace)
+        .args(["build", "--release", "--quiet", "--message-format=json"]);
+    for a in [
+        "passive",
+        "producer",
+        "china-controls",
+        "us-coalition",
+        "hedging-ally",
+    ] {
+        cmd.args(["-p", a]);
+    }
+    let out = cmd.output().expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = libloading::library_filename("passive")
+        .to_string_lossy()
+        .into_owned();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("compiler-artifact") && l.contains("cdylib"))
+        .flat_map(|l| {
+            l.split('"')
+                .filter(|s| s.ends_with(&file))
+                .map(|s| PathBuf::from(s).parent().unwrap().to_path_buf())
+                .collect::<Vec<_>>()
+        })
+        .next()
+        .expect("the passive cdylib in cargo's output")
+}
+
+fn header(world: &World) -> Header {
+    Header {
+        format_version: FORMAT_VERSION,
+        engine_version: "bench".into(),
+        engine_build: String::new(),
+        world_name: world.name.clone(),
+        world_path: bundled_world_path().display().to_string(),
+        world_text: world.source.text.clone(),
+        world_hash: world.hash.clone(),
+        seed: SEED,
+        ticks_requested: TICKS,
+        command_line: vec!["bench".into()],
+        plugins: vec![],
+        forked_from: None,
+        snapshot_every: SNAPSHOT_EVERY,
+        threads: 1,
+    }
+}
+
+/// One run; with `log`, written as `chokepoint run` writes it.
+fn run(world: &Arc<World>, mut host: Host, log: Option<&Path>) -> Simulation {
+    let mut writer = log.map(|p| LogWriter::create(p, &header(world)).expect("log"));
+    let mut sim = Simulation::new(world.clone(), SEED);
+    for _ in 0..TICKS {
+        host.decide(&mut sim).expect("plugins decide");
+        let actions = writer.as_ref().map(|_| {
+            sim.pending_actions()
+                .iter()
+                .map(|(n, a)| (n.0, from_engine(a)))
+                .collect()
+        });
+        sim.step().expect("tick");
+        if let (Some(w), Some(actions)) = (writer.as_mut(), actions) {
+            let rec = sim.record();
+            let entry = TickEntry {
+                tick: rec.tick,
+                actions,
+                events: rec
+                    .events
+                    .iter()
+                    .map(|e| (e.kind.clone(), e.detail.clone()))
+                    .collect(),
+                digest: sim.state_digest(),
+            };
+            w.write_tick_of(&sim, &entry).expect("write");
+        }
+    }
+    if let Some(mut w) = writer {
+        w.flush().expect("flush");
+    }
+    sim
+}
+
+fn bench(c: &mut Criterion) {
+    let agents = build_agents();
+    let world = Arc::new(bundled_world());
+    let search = SearchPath::new(vec![agents], Some(&bundled_world_path()));
+    let host = || Host::load(&world, SEED, &search, OnPluginError::Abort).expect("load plugins");
+    let dir = std::env::temp_dir().join(format!("chokepoint-bench-runlog-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log_path = dir.join("run.log");
+
+    // The log measured below, and its size.
+    run(&world, host(), Some(&log_path));
+    let bytes = std::fs::read(&log_path).unwrap();
+    let log = chokepoint_runlog::read_log(&bytes).unwrap();
+    let header_bytes = 12 + 13 + serde_json::to_vec(&log.header).unwrap().len();
+    let snapshot_bytes: usize = log
+        .snapshots
+        .iter()
+        .map(|s| 13 + postcard::to_allocvec(s).unwrap().len())
+        .sum();
+    let tick_bytes = bytes.len() - header_bytes - snapshot_bytes;
+    eprintln!(
+        "log of {TICKS} ticks: {} bytes = header {header_bytes} + {} snapshots {snapshot_bytes} \
+         ({} each) + ticks {tick_bytes} ({:.1} bytes/tick; {:.1} bytes/tick with snapshots)",
+        bytes.len(),
+        log.snapshots.len(),
+        snapshot_bytes / log.snapshots.len().max(1),
+        tick_bytes as f64 / TICKS as f64,
+        (tick_bytes + snapshot_bytes) as f64 / TICKS as f64
+    );
+
+    let mut g = c.benchmark_group("runlog");
+    g.sample_size(20);
+    g.bench_function("run_with_plugins", |b| {
+        b.iter_batched(
+            host,
+            |h| black_box(run(&world, h, None)),
+            BatchSize::PerIteration,
+        )
+    });
+    let scratch = dir.join("bench.log");
+    g.bench_function("run_with_plugins_and_log", |b| {
+        b.iter_batched(
+            host,
+            |h| black_box(run(&world, h, Some(&scratch))),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("replay", |b| {
+        b.iter(|| {
+            let log = chokepoint_runlog::read_log(black_box(&bytes)).unwrap();
+            black_box(chokepoint_runlog::replay(&log, None).unwrap())
+        })
+    });
+    g.bench_function("replay_to_last_tick", |b| {
+        b.iter(|| {
+            let log = chokepoint_runlog::read_log(black_box(&bytes)).unwrap();
+            black_box(chokepoint_runlog::replay(&log, Some(TICKS - 1)).unwrap())
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,401 @@
+//! The engine's whole mutable state as plain data, taken after a tick and restored into a
+//! fresh [`Simulation`], so a run log can carry snapshots and replay can start from one
+//! instead of from tick 0.
+//!
+//! Why plain data and not serde on the components: the engine knows no file formats (the
+//! run log keeps its own versioned mirror of [`EngineState`]), and the ECS layout can
+//! change without breaking old logs. Why restore into `Simulation::new`: everything that
+//! is derived from the world file alone (entities of the world's nations, markets and
+//! firms, the index, trade costs, the schedule) is rebuilt exactly as a fresh run builds
+//! it; only what a run changes is taken from the state. That includes the solver's warm
+//! start per market, which decides how the next tick's solve iterates and so its last
+//! bits: without it a resumed run would not be bit-identical.
+//!
+//! Architecture invariant: a restored simulation has the same [`Simulation::state_digest`]
+//! as the one the state was taken from, and steps bit-identically from there (tested in
+//! the run log crate against full replays).
+
+use bevy_ecs::prelude::*;
+use chokepoint_world::{FirmId, Licence, MarketId, NationId, World};
+
+pub use chokepoint_clearing::Solution;
+
+use crate::Simulation;
+use crate::components::*;
+use crate::market::MarketState;
+use crate::resources::*;
+
+/// Everything a later tick depends on that a run can change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineState {
+    /// The tick the next step will run.
+    pub next_tick: u64,
+    /// Position in the world file's timeline.
+    pub timeline_next: u64,
+    pub nations: Vec<NationState>,
+    /// Every firm by id: the world file's, then capacity commissioned during the run.
+    pub firms: Vec<FirmState>,
+    pub markets: Vec<MarketSnapshot>,
+    /// Non-zero tariffs: (market, importer, exporter, rate).
+    pub tariffs: Vec<(u32, u32, u32, f64)>,
+    /// Licences in force: (market, exporter, destination, licence, opens at tick).
+    pub licences: Vec<(u32, u32, u32, Licence, u64)>,
+    /// Import floors: (market, importer, USD/t).
+    pub floors: Vec<(u32, u32, f64)>,
+    /// Stockpiles: (market, owner, holdings t), in (market, owner) order.
+    pub stockpiles: Vec<(u32, u32, f64)>,
+    pub pipeline: Vec<Project>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NationState {
+    pub budget_usd: f64,
+    pub revenue_usd: f64,
+    /// Per end use, in the nation's order: (demand-shock factor, consumed t).
+    pub end_uses: Vec<(f64, f64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FirmState {
+    pub name: String,
+    pub nation: u32,
+    pub market: u32,
+    pub capacity_t_per_tick: f64,
+    pub mc_at_zero_usd_per_t: f64,
+    pub mc_at_capacity_usd_per_t: f64,
+    pub output_t: f64,
+    pub inputs_t: Vec<f64>,
+    /// What it did in the last tick: produced, sold from stock, input-limited capacity,
+    /// revenue.
+    pub last_tick: [f64; 4],
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MarketSnapshot {
+    pub local: Vec<Option<f64>>,
+    pub supply: Vec<f64>,
+    pub previous: Vec<f64>,
+    pub expected: Vec<f64>,
+    /// The last solution and its arcs (from, to), the next solve's warm start.
+    pub warm: Option<Solution>,
+    pub warm_arcs: Vec<(u32, u32)>,
+}
+
+/// Why a state does not fit a world.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the snapshot does not fit this world: {0}")]
+pub struct StateMismatch(pub String);
+
+impl Simulation {
+    /// The state after the last tick (see the module docs).
+    pub fn engine_state(&self) -> EngineState {
+        let ecs = self.ecs();
+        let index = ecs.resource::<Index>();
+        let nations = index
+            .nations
+            .iter()
+            .map(|&e| {
+                let t = ecs.get::<Treasury>(e).expect("nation");
+                NationState {
+                    budget_usd: t.budget_usd,
+                    revenue_usd: t.revenue_usd,
+                    end_uses: ecs
+                        .get::<EndUse>(e)
+                        .expect("nation")
+                        .demands
+                        .iter()
+                        .map(|u| (u.factor, u.consumed_t))
+                        .collect(),
+                }
+            })
+            .collect();
+        let firms = index
+            .firms
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| {
+                let f = ecs.get::<Firm>(e).expect("firm");
+                let p = ecs.get::<Plant>(e).expect("firm");
+                let s = ecs.get::<Stocks>(e).expect("firm");
+                let t = ecs.get::<FirmTick>(e).expect("firm");
+                FirmState {
+                    name: index.firm_names[i].clone(),
+                    nation: f.nation.0,
+                    market: f.market.0,
+                    capacity_t_per_tick: p.capacity_t_per_tick,
+                    mc_at_zero_usd_per_t: p.mc_at_zero_usd_per_t,
+                    mc_at_capacity_usd_per_t: p.mc_at_capacity_usd_per_t,
+                    output_t: s.output_t,
+                    inputs_t: s.inputs_t.to_vec(),
+                    last_tick: [
+                        t.produced_t,
+                        t.sold_from_stock_t,
+                        t.input_limited_capacity_t,
+                        t.revenue_usd,
+                    ],
+                }
+            })
+            .collect();
+        let markets = index
+            .markets
+            .iter()
+            .map(|&e| {
+                let m = ecs.get::<MarketState>(e).expect("market");
+                MarketSnapshot {
+                    local: m.prices.local.clone(),
+                    supply: m.prices.supply.clone(),
+                    previous: m.prices.previous.clone(),
+                    expected: m.prices.expected.clone(),
+                    warm: m.warm.clone(),
+                    warm_arcs: m
+                        .warm_arcs
+                        .iter()
+                        .map(|&(a, b)| (a as u32, b as u32))
+                        .collect(),
+                }
+            })
+            .collect();
+        let policies = ecs.resource::<Policies>();
+        EngineState {
+            next_tick: ecs.resource::<Clock>().tick,
+            timeline_next: ecs.resource::<Timeline>().next as u64,
+            nations,
+            firms,
+            markets,
+            tariffs: policies
+                .tariffs()
+                .map(|(m, i, x, r)| (m.0, i.0, x.0, r))
+                .collect(),
+            licences: policies
+                .licences()
+                .map(|(&(m, x, d), s)| (m.0, x.0, d.0, s.licence, s.opens_at_tick))
+                .collect(),
+            floors: policies.floors().map(|(m, n, f)| (m.0, n.0, f)).collect(),
+            stockpiles: index
+                .stockpiles
+                .iter()
+                .map(|(&(m, n), &e)| {
+                    (
+                        m.0,
+                        n.0,
+                        ecs.get::<Stockpile>(e).map_or(0.0, |s| s.holdings_t),
+                    )
+                })
+                .collect(),
+            pipeline: ecs.resource::<Pipeline>().0.clone(),
+        }
+    }
+
+    /// A simulation of `def` and `seed` in `state`: built as [`Simulation::new`] builds
+    /// it, then given everything the run had changed. Fails (without panicking) when the
+    /// state does not fit the world: other counts of nations, markets or end uses, a firm
+    /// of the world file that differs, ids out of range.
+    pub fn from_state(
+        def: std::sync::Arc<World>,
+        seed: u64,
+        state: &EngineState,
+    ) -> Result<Simulation, StateMismatch> {
+        check_fits(&def, state)?;
+        let mut sim = Simulation::new(def.clone(), seed);
+        let ecs = sim.ecs_mut();
+        ecs.resource_mut::<Clock>().tick = state.next_tick;
+        ecs.resource_mut::<Timeline>().next = state.timeline_next as usize;
+        let nation_entities = ecs.resource::<Index>().nations.clone();
+        for (e, n) in nation_entities.into_iter().zip(&state.nations) {
+            let mut t = ecs.get_mut::<Treasury>(e).expect("nation");
+            t.budget_usd = n.budget_usd;
+            t.revenue_usd = n.revenue_usd;
+            let mut u = ecs.get_mut::<EndUse>(e).expect("nation");
+            for (d, &(factor, consumed)) in u.demands.iter_mut().zip(&n.end_uses) {
+                d.factor = factor;
+                d.consumed_t = consumed;
+            }
+        }
+        let mut index = ecs.resource::<Index>().clone();
+        for (i, f) in state.firms.iter().enumerate() {
+            let plant = Plant {
+                capacity_t_per_tick: f.capacity_t_per_tick,
+                mc_at_zero_usd_per_t: f.mc_at_zero_usd_per_t,
+                mc_at_capacity_usd_per_t: f.mc_at_capacity_usd_per_t,
+            };
+            let mut stocks = Stocks {
+                output_t: f.output_t,
+                ..Default::default()
+            };
+            for (slot, &x) in stocks.inputs_t.iter_mut().zip(&f.inputs_t) {
+                *slot = x;
+            }
+            let last = FirmTick {
+                produced_t: f.last_tick[0],
+                sold_from_stock_t: f.last_tick[1],
+                input_limited_capacity_t: f.last_tick[2],
+                revenue_usd: f.last_tick[3],
+            };
+            if i < def.firms.len() {
+                let mut ent = ecs.entity_mut(index.firms[i]);
+                ent.insert((plant, stocks, last));
+            } else {
+                // Capacity commissioned during the run, spawned as commission_capacity does.
+                let id = FirmId(i as u32);
+                let market = MarketId(f.market);
+                let e = ecs
+                    .spawn((
+                        Firm {
+                            id,
+                            nation: NationId(f.nation),
+                            market,
+                        },
+                        StableId::of("firm", &f.name),
+                        plant,
+                        stocks,
+                        last,
+                    ))
+                    .id();
+                index.firms.push(e);
+                index.firms_by_market[market.index()].push(id);
+                for (slot, &(input, ratio)) in def.markets[market.index()].inputs.iter().enumerate()
+                {
+                    index.users_by_market[input.index()].push((id, slot, ratio));
+                }
+                index.firm_names.push(f.name.clone());
+            }
+        }
+        for (k, m) in state.markets.iter().enumerate() {
+            let mut ms = ecs
+                .get_mut::<MarketState>(index.markets[k])
+                .expect("market");
+            ms.prices.local.clone_from(&m.local);
+            ms.prices.supply.clone_from(&m.supply);
+            ms.prices.previous.clone_from(&m.previous);
+            ms.prices.expected.clone_from(&m.expected);
+            ms.warm.clone_from(&m.warm);
+            ms.warm_arcs = m
+                .warm_arcs
+                .iter()
+                .map(|&(a, b)| (a as usize, b as usize))
+                .collect();
+        }
+        let mut policies = Policies::new(def.nations.len(), def.markets.len());
+        for &(m, i, x, r) in &state.tariffs {
+            policies.set_tariff(MarketId(m), NationId(i), NationId(x), r);
+        }
+        for &(m, x, d, licence, opens) in &state.licences {
+            // `set_licence` derives "opens at" from the tick a regime was imposed.
+            let imposed = match licence {
+                Licence::Licensed { delay_ticks } if opens >= u64::from(delay_ticks) => {
+                    Some(opens - u64::from(delay_ticks))
+                }
+                _ => None,
+            };
+            policies.set_licence(MarketId(m), NationId(x), NationId(d), licence, imposed);
+        }
+        for &(m, n, f) in &state.floors {
+            policies.set_floor(MarketId(m), NationId(n), f);
+        }
+        ecs.insert_resource(policies);
+        for &(m, n, holdings_t) in &state.stockpiles {
+            let (market, owner) = (MarketId(m), NationId(n));
+            let e = ecs
+                .spawn(Stockpile {
+                    owner,
+                    market,
+                    holdings_t,
+                })
+                .id();
+            index.stockpiles.insert((market, owner), e);
+        }
+        ecs.insert_resource(index);
+        ecs.resource_mut::<Pipeline>().0.clone_from(&state.pipeline);
+        Ok(sim)
+    }
+}
+
+fn check_fits(def: &World, s: &EngineState) -> Result<(), StateMismatch> {
+    let bad = |why: String| Err(StateMismatch(why));
+    let (nn, nm) = (def.nations.len(), def.markets.len());
+    if s.nations.len() != nn {
+        return bad(format!("{} nations, the world has {nn}", s.nations.len()));
+    }
+    if s.markets.len() != nm {
+        return bad(format!("{} markets, the world has {nm}", s.markets.len()));
+    }
+    for (n, (ns, nd)) in s.nations.iter().zip(&def.nations).enumerate() {
+        if ns.end_uses.len() != nd.demand.len() {
+            return bad(format!(
+                "nation {n} has {} end uses, the world {}",
+                ns.end_uses.len(),
+                nd.demand.len()
+            ));
+        }
+    }
+    if s.firms.len() < def.firms.len() {
+        return bad(format!(
+            "{} firms, fewer than the world's {}",
+            s.firms.len(),
+            def.firms.len()
+        ));
+    }
+    for (i, f) in s.firms.iter().enumerate() {
+        if f.nation as usize >= nn || f.market as usize >= nm {
+            return bad(format!("firm {i} has an id out of range"));
+        }
+        if let Some(d) = def.firms.get(i)
+            && (d.name != f.name || d.nation.0 != f.nation || d.market.0 != f.market)
+        {
+            return bad(format!(
+                "firm {i} is `{}`, the world's is `{}`",
+                f.name, d.name
+            ));
+        }
+    }
+    for m in &s.markets {
+        if [
+            m.local.len(),
+            m.supply.len(),
+            m.previous.len(),
+            m.expected.len(),
+        ] != [nn; 4]
+        {
+            return bad("a market's prices are not one per nation".into());
+        }
+        if m.warm_arcs
+            .iter()
+            .any(|&(a, b)| a as usize >= nn || b as usize >= nn)
+        {
+            return bad("a warm-start arc names a nation out of range".into());
+        }
+        if let Some(w) = &m.warm {
+            let na = m.warm_arcs.len();
+            let nodes = [
+                w.supply_price.len(),
+                w.local_price.len(),
+                w.produced.len(),
+                w.consumed.len(),
+                w.domestic.len(),
+                w.export_rent.len(),
+            ];
+            let arcs = [
+                w.flow.len(),
+                w.landed.len(),
+                w.tariff_paid.len(),
+                w.levy_paid.len(),
+            ];
+            if nodes != [nn; 6] || arcs != [na; 4] {
+                return bad("a market's warm start does not match its nations and arcs".into());
+            }
+        }
+    }
+    let cell = |m: u32, a: u32, b: u32| (m as usize) < nm && (a as usize) < nn && (b as usize) < nn;
+    if !s.tariffs.iter().all(|&(m, i, x, _)| cell(m, i, x))
+        || !s.licences.iter().all(|&(m, x, d, _, _)| cell(m, x, d))
+        || !s.floors.iter().all(|&(m, n, _)| cell(m, n, 0))
+        || !s.stockpiles.iter().all(|&(m, n, _)| cell(m, n, 0))
+        || !s
+            .pipeline
+            .iter()
+            .all(|p| cell(p.market.0, p.host.0, p.funder.0))
+    {
+        return bad("a policy, stockpile or project names an id out of range".into());
+    }
+    Ok(())
+}
