@@ -237,7 +237,7 @@ fn simulate(spec: &Spec, job: &Job, logs: Option<&Path>) -> Result<Vec<f64>, Str
     };
     let mut metrics = Metrics::new(&world, &spec.metrics);
     chokepoint_runner::run(&world, &mut host, job.point.seed, spec.ticks, |sim, t| {
-        metrics.add(&world, sim.record());
+        metrics.add(&world, sim);
         if let Some(log) = log.as_mut() {
             log.write_tick(&t.entry)
                 .map_err(|e| chokepoint_runner::RunError::Sink(e.to_string()))?;

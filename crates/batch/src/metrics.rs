@@ -7,15 +7,18 @@
 //! price in that nation, "outside" the consumption-weighted price in all others.
 //!
 //! Welfare (USD, summed over the run, per nation and in total) is a partial-equilibrium
-//! account: end users' surplus measured against the reference quantity of each demand
-//! curve (the integral of inverse demand from the reference quantity to the quantity
-//! obtained, less what was paid; isoelastic demand is integrated from 0.1% of the
-//! reference quantity, where it diverges), plus firms' surplus (sales at the home price
-//! less the variable cost under the linear marginal-cost curve and the inputs bought),
+//! account: the change in end users' surplus against each demand curve's reference point
+//! (reference price and quantity: the integral of inverse demand from the reference
+//! quantity to the quantity obtained, less what was paid, plus the reference spending;
+//! zero when users buy the reference quantity at the reference price; isoelastic demand
+//! is integrated no lower than 0.1% of the reference quantity, where it diverges), plus
+//! firms' surplus (sales at the home price less the variable cost under their linear
+//! marginal-cost curve, plants built during the run included, and the inputs bought),
 //! plus tariff and export-levy revenue, less net stockpile spending. Scripted demand
 //! shocks are not applied to the reference quantity.
 
-use chokepoint_engine::{Consumer, TickRecord};
+use chokepoint_engine::components::{Firm as FirmC, Plant};
+use chokepoint_engine::{Consumer, Simulation, TickRecord};
 use chokepoint_world::{DemandForm, MarketId, World};
 
 /// A group of metric columns, named in a spec's `metrics = [..]`.
@@ -156,7 +159,23 @@ impl Metrics {
         }
     }
 
-    pub fn add(&mut self, world: &World, rec: &TickRecord) {
+    /// Add the tick just stepped (`sim.record()`).
+    pub fn add(&mut self, world: &World, sim: &Simulation) {
+        let rec = sim.record();
+        // Marginal-cost curves by firm id, including plants built during the run.
+        let mut mc: Vec<(f64, f64)> = vec![(0.0, 0.0); sim.firm_names().len()];
+        if let Some(mut q) = sim.ecs().try_query::<(&FirmC, &Plant)>() {
+            for (f, p) in q.iter(sim.ecs()) {
+                if let Some(slot) = mc.get_mut(f.id.index()) {
+                    *slot = (p.mc_at_zero_usd_per_t, p.mc_at_capacity_usd_per_t);
+                }
+            }
+        }
+        self.add_record(world, rec, &mc);
+    }
+
+    /// Add one tick's rows; `mc` is each firm's (mc at zero, mc at capacity).
+    pub fn add_record(&mut self, world: &World, rec: &TickRecord, mc: &[(f64, f64)]) {
         let (nm, nn) = (world.markets.len(), world.nations.len());
         // Local prices, indexed [market][nation].
         let mut price = vec![vec![None; nn]; nm];
@@ -197,7 +216,9 @@ impl Metrics {
                     if let (Some(d), Some(p)) =
                         (world.nations[nation.index()].demand.get(index), price[m][n])
                     {
-                        self.welfare[n] += gross_value(d, c.obtained_t) - p * c.obtained_t;
+                        // Surplus change against the reference point (P0, Q0).
+                        self.welfare[n] += gross_value(d, c.obtained_t) - p * c.obtained_t
+                            + d.reference_price_usd_per_t * d.reference_quantity_t_per_tick;
                     }
                 }
                 Consumer::Firm(_) => {
@@ -217,8 +238,7 @@ impl Metrics {
             if self.top[m] == Some(n) {
                 self.produced_top[m] += sold;
             }
-            let f = &world.firms[p.firm.index()];
-            let (a, b) = (f.mc_at_zero_usd_per_t, f.mc_at_capacity_usd_per_t);
+            let (a, b) = mc.get(p.firm.index()).copied().unwrap_or((0.0, 0.0));
             let q = p.produced_t;
             let cost = if p.capacity_t > 0.0 {
                 a * q + (b - a) * q * q / (2.0 * p.capacity_t)

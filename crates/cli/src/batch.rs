@@ -10,12 +10,14 @@ use chokepoint_batch::{BatchError, Options, Outcome, Progress, Shard};
 use crate::Failure;
 
 #[derive(Args, Debug)]
-#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BatchArgs {
     #[command(subcommand)]
     pub merge: Option<BatchCommand>,
+    /// The batch spec (TOML).
+    pub spec: Option<PathBuf>,
     #[command(flatten)]
-    pub run: Option<RunBatchArgs>,
+    pub common: CommonArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -30,14 +32,6 @@ pub enum BatchCommand {
         #[arg(long)]
         out: PathBuf,
     },
-}
-
-#[derive(Args, Debug)]
-pub struct RunBatchArgs {
-    /// The batch spec (TOML).
-    pub spec: PathBuf,
-    #[command(flatten)]
-    pub common: CommonArgs,
 }
 
 #[derive(Args, Debug)]
@@ -145,13 +139,13 @@ pub fn batch(args: &BatchArgs, quiet: bool) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let Some(run) = &args.run else {
+    let Some(spec) = &args.spec else {
         return Err(Failure::BadInput(
             "error: give a batch spec (chokepoint batch SPEC.toml) or `merge`".into(),
         ));
     };
-    let spec = chokepoint_batch::Spec::load(&run.spec).map_err(bad)?;
-    let outcome = chokepoint_batch::run_batch(&spec, &run.common.options(quiet)?).map_err(bad)?;
+    let spec = chokepoint_batch::Spec::load(spec).map_err(bad)?;
+    let outcome = chokepoint_batch::run_batch(&spec, &args.common.options(quiet)?).map_err(bad)?;
     report(&outcome, quiet)
 }
 
