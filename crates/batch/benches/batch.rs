@@ -1,14 +1,15 @@
 //! Batch throughput on the bundled world at 120 ticks, with 1 and 2 worker threads:
 //! runs per second and the speedup from a second core. Needs the bundled strategies
 //! built in the same profile (`cargo build -p passive -p producer -p china-controls
-//! -p us-coalition -p hedging-ally`, with `--release` for `cargo bench`).
+//! -p us-coalition -p hedging-ally`, with `--release` for `cargo bench`; or run the bench
+//! in the dev profile, `cargo bench --profile dev`, against the debug plugins).
 
 use std::path::Path;
 
 use chokepoint_batch::{Options, Progress, Shard, Spec, run_batch};
 use criterion::{Criterion, criterion_group, criterion_main};
 
-const RUNS: u64 = 8;
+const RUNS: u64 = 4;
 
 fn spec(dir: &Path) -> Spec {
     let world = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -31,7 +32,7 @@ fn bench(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("chokepoint-batch-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let spec = spec(&dir);
-    let mut g = c.benchmark_group("batch_8_runs_120_ticks");
+    let mut g = c.benchmark_group("batch_4_runs_120_ticks");
     g.sample_size(10);
     for threads in [1usize, 2] {
         g.bench_function(format!("threads_{threads}"), |b| {

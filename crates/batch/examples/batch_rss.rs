@@ -21,12 +21,18 @@ fn main() {
         .expect("the bundled world");
     let dir = std::env::temp_dir().join(format!("chokepoint-batch-rss-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    // Examples live in target/<profile>/examples; the plugins one level up.
+    let agents = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().and_then(|d| d.parent()).map(Path::to_path_buf))
+        .expect("the example's directory");
     let p = dir.join("spec.toml");
     std::fs::write(
         &p,
         format!(
-            "[batch]\nworld = {:?}\nticks = {ticks}\n[seeds]\ncount = {runs}\nbase = 1\n",
-            world.display().to_string()
+            "[batch]\nworld = {:?}\nticks = {ticks}\nagents = [{:?}]\n[seeds]\ncount = {runs}\nbase = 1\n",
+            world.display().to_string(),
+            agents.display().to_string()
         ),
     )
     .expect("write the spec");

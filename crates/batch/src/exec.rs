@@ -108,11 +108,18 @@ pub struct Manifest {
     pub metrics: Vec<String>,
 }
 
-/// A run ready to go: its world text and id.
+/// A run of the plan and its id. The resolved world text is made again by the worker
+/// that runs it, so the plan stays small however many runs it has.
 struct Job {
     point: Point,
-    world_text: Result<String, String>,
     run_id: String,
+}
+
+/// The world text of a run.
+fn world_text(spec: &Spec, point: &Point) -> Result<String, String> {
+    resolve_world(&spec.world_doc, &point.assignments)
+        .map_err(|e| e.to_string())
+        .and_then(|doc| toml::to_string(&doc).map_err(|e| e.to_string()))
 }
 
 /// The plan of `spec`: every run's resolved world and id, in plan order.
@@ -121,9 +128,7 @@ fn jobs(spec: &Spec) -> Vec<Job> {
     spec.points()
         .into_iter()
         .map(|point| {
-            let world_text = resolve_world(&spec.world_doc, &point.assignments)
-                .map_err(|e| e.to_string())
-                .and_then(|doc| toml::to_string(&doc).map_err(|e| e.to_string()));
+            let world_text = world_text(spec, &point);
             let mut h = blake3::Hasher::new();
             h.update(b"chokepoint batch run v1\0");
             match &world_text {
@@ -135,11 +140,7 @@ fn jobs(spec: &Spec) -> Vec<Job> {
             h.update(families.join(",").as_bytes());
             h.update(&[spec.full_log as u8]);
             let run_id = h.finalize().to_hex()[..32].to_string();
-            Job {
-                point,
-                world_text,
-                run_id,
-            }
+            Job { point, run_id }
         })
         .collect()
 }
@@ -202,7 +203,7 @@ fn run_one(spec: &Spec, job: &Job, cols: &Columns, logs: Option<&Path>) -> Row {
 }
 
 fn simulate(spec: &Spec, job: &Job, logs: Option<&Path>) -> Result<Vec<f64>, String> {
-    let text = job.world_text.clone()?;
+    let text = world_text(spec, &job.point)?;
     let world = Arc::new(
         chokepoint_world::parse(&spec.world_path, &text)
             .map_err(|e| format!("invalid parameters: {e}"))?,
