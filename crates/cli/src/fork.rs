@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chokepoint_engine::Simulation;
-use chokepoint_host::{Host, SearchPath};
+use chokepoint_host::SearchPath;
 use chokepoint_runlog::{ForkInfo, LogWriter};
 use chokepoint_tables::CsvTables;
 use chokepoint_world::StrategyBinding;
@@ -93,7 +93,8 @@ pub fn fork(args: &ForkArgs) -> Result<(), Failure> {
         chokepoint_host::OnPluginError::Abort
     };
     let search = SearchPath::new(args.agents.clone(), None);
-    let mut host = Host::load(&world, h.seed, &search, policy).map_err(|e| bad(e.to_string()))?;
+    let mut host = chokepoint_runner::load_host(&world, h.seed, &search, policy)
+        .map_err(|e| bad(e.to_string()))?;
     let log_bytes = std::fs::read(&args.log).map_err(|e| bad(e.to_string()))?;
     let fork_info = ForkInfo {
         parent_log_hash: blake3::hash(&log_bytes).to_hex().to_string(),

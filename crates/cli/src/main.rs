@@ -4,6 +4,7 @@
 //! Exit codes: 0 success, 1 the run failed (an accounting check, a plugin), 2 bad input
 //! (a world file or an argument), so scripts can tell a broken setup from a broken run.
 
+mod batch;
 mod export;
 mod fork;
 mod new_agent;
@@ -99,6 +100,11 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         sdk: Option<PathBuf>,
     },
+    /// Run a parameter sweep headless on all cores (resumable, shardable), or merge
+    /// shard outputs (`batch merge`).
+    Batch(batch::BatchArgs),
+    /// Every assignment of strategies to roles, with seeds; ranks the strategies.
+    Tournament(batch::TournamentArgs),
 }
 
 #[derive(Args, Debug)]
@@ -208,6 +214,8 @@ fn main() -> ExitCode {
         Command::NewAgent { name, path, sdk } => {
             new_agent::new_agent(&name, path.as_deref(), sdk.as_deref())
         }
+        Command::Batch(args) => batch::batch(&args, cli.quiet),
+        Command::Tournament(args) => batch::tournament(&args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

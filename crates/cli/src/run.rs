@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use chokepoint_engine::Simulation;
-use chokepoint_host::{Host, SearchPath};
-use chokepoint_runlog::{Header, LogWriter, PluginInfo, TickEntry};
+use chokepoint_host::SearchPath;
+use chokepoint_runlog::LogWriter;
 use chokepoint_tables::CsvTables;
 
 use crate::summary::Summary;
@@ -20,7 +20,7 @@ pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
         crate::OnPluginError::SkipAgent => chokepoint_host::OnPluginError::SkipAgent,
     };
     let search = SearchPath::new(args.agents.clone(), Some(&args.world));
-    let mut host = Host::load(&world, args.seed, &search, policy)
+    let mut host = chokepoint_runner::load_host(&world, args.seed, &search, policy)
         .map_err(|e| Failure::BadInput(format!("error: {e}")))?;
     for p in host.plugins() {
         tracing::info!(plugin = %p.name, path = %p.path.display(), abi = p.abi_version, hash = %p.hash, "plugin");
@@ -131,11 +131,7 @@ pub fn replay(path: &std::path::Path, to: Option<u64>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Where a tick's actions come from: the strategies, or a log being followed.
-pub enum Source<'a> {
-    Plugins(&'a mut Host),
-    Recorded(&'a TickEntry),
-}
+pub use chokepoint_runner::{Source, header_for};
 
 pub struct Outputs<'a> {
     pub tables: &'a mut CsvTables,
@@ -160,57 +156,15 @@ pub fn tick(
             out.dir.display()
         ))
     };
-    let expected = match source {
-        Source::Plugins(host) => {
-            match host.decide(sim) {
-                Ok(contained) => {
-                    for e in contained {
-                        eprintln!("warning: {e}; that nation's strategy is skipped from now on");
-                    }
-                }
-                Err(e) => return Err(fail(out, e.to_string())),
-            }
-            None
-        }
-        Source::Recorded(entry) => {
-            for (n, a) in &entry.actions {
-                sim.submit(
-                    chokepoint_world::NationId(*n),
-                    chokepoint_runlog::to_engine(a),
-                );
-            }
-            Some(entry.digest)
-        }
+    let ticked = match chokepoint_runner::step(sim, source) {
+        Ok(t) => t,
+        Err(e) => return Err(fail(out, e.to_string())),
     };
-    let actions: Vec<(u32, chokepoint_runlog::LoggedAction)> = sim
-        .pending_actions()
-        .iter()
-        .map(|(n, a)| (n.0, chokepoint_runlog::from_engine(a)))
-        .collect();
-    if let Err(e) = sim.step() {
-        return Err(fail(out, e.to_string()));
+    for e in &ticked.contained {
+        eprintln!("warning: {e}; that nation's strategy is skipped from now on");
     }
-    let digest = sim.state_digest();
+    let entry = ticked.entry;
     let record = sim.record();
-    if expected.is_some_and(|d| d != digest) {
-        return Err(fail(
-            out,
-            format!(
-                "tick {}: the replayed state differs from the log being followed",
-                record.tick
-            ),
-        ));
-    }
-    let entry = TickEntry {
-        tick: record.tick,
-        actions,
-        events: record
-            .events
-            .iter()
-            .map(|e| (e.kind.clone(), e.detail.clone()))
-            .collect(),
-        digest,
-    };
     out.log
         .write_tick_of(sim, &entry)
         .map_err(|e| Failure::Run(e.to_string()))?;
@@ -223,51 +177,5 @@ pub fn tick(
 
 /// BLAKE3 of this executable, hex ("" if it cannot be read).
 pub fn engine_build() -> String {
-    std::env::current_exe()
-        .and_then(std::fs::read)
-        .map(|b| blake3::hash(&b).to_hex().to_string())
-        .unwrap_or_default()
-}
-
-/// Provenance for a new log.
-pub fn header_for(
-    world: &chokepoint_world::World,
-    world_path: &std::path::Path,
-    seed: u64,
-    ticks: u64,
-    host: &Host,
-    forked_from: Option<chokepoint_runlog::ForkInfo>,
-) -> Header {
-    Header {
-        format_version: chokepoint_runlog::FORMAT_VERSION,
-        engine_version: env!("CARGO_PKG_VERSION").to_string(),
-        engine_build: engine_build(),
-        world_name: world.name.clone(),
-        world_path: world_path.display().to_string(),
-        world_text: world.source.text.clone(),
-        world_hash: world.hash.clone(),
-        seed,
-        ticks_requested: ticks,
-        command_line: std::env::args().collect(),
-        plugins: host
-            .plugins()
-            .iter()
-            .map(|p| PluginInfo {
-                name: p.name.clone(),
-                path: p.path.display().to_string(),
-                abi_version: p.abi_version,
-                hash: p.hash.clone(),
-                sha256: p.sha256.clone(),
-                nations: host
-                    .agents()
-                    .iter()
-                    .filter(|a| a.plugin.path == p.path)
-                    .map(|a| a.nation_name.clone())
-                    .collect(),
-            })
-            .collect(),
-        forked_from,
-        snapshot_every: 0,
-        threads: rayon::current_num_threads() as u32,
-    }
+    chokepoint_runner::engine_build()
 }
