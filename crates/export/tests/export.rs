@@ -137,7 +137,24 @@ fn shared_tables_are_byte_identical_to_the_runs_own_csv_tables() {
     });
     tables.flush().unwrap();
     drop(tables);
+    // The negotiation and adaptation tables are written by the run but not yet exported
+    // (issue 5 is open on it); any other table the run writes must be exported.
+    const NOT_YET_EXPORTED: [&str; 6] = [
+        "negotiation_rounds",
+        "agreements",
+        "deliveries",
+        "substitution",
+        "recycling",
+        "pipeline",
+    ];
     for (name, columns) in chokepoint_tables::TABLES {
+        if NOT_YET_EXPORTED.contains(name) {
+            assert!(
+                schema::table(name).is_none(),
+                "{name} is exported now: test it"
+            );
+            continue;
+        }
         let def = schema::table(name).unwrap_or_else(|| panic!("table {name} is exported"));
         assert_eq!(def.csv_header(), *columns, "columns of {name}");
         let ours = std::fs::read(csv.out_dir.join(format!("{name}.csv"))).unwrap();
@@ -347,9 +364,9 @@ fn policy_rows_are_the_changes_that_rebuild_the_policies_in_force() {
         assert_eq!(state, want, "policies in force after tick {t}");
     });
     assert_eq!(next, rows.len(), "rows after the last tick");
-    // Tick 0: the world file's policies. Then the scripted actions (2, 3, 5, 12, 15, 18)
-    // and the world's timeline (tick 10).
-    assert_eq!(ticks_with_changes, [0, 2, 3, 5, 10, 12, 15, 18]);
+    // Tick 0: the world file's policies. Then the scripted actions (2, 3, 5, 12, 15, 18);
+    // the calibrated world has no timeline of its own (scenarios add one).
+    assert_eq!(ticks_with_changes, [0, 2, 3, 5, 12, 15, 18]);
     let tick15: Vec<String> = rows
         .iter()
         .filter(|r| r[0] == "15")
