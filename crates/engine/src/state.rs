@@ -87,6 +87,18 @@ pub struct MarketSnapshot {
 pub struct StateMismatch(pub String);
 
 impl Simulation {
+    /// The state after the last tick, but only if a simulation rebuilt from it has this
+    /// one's state digest. `EngineState` does not yet carry negotiation (sessions,
+    /// agreements, trust) or adaptation (substitution, scrap, levers, firms' projects)
+    /// state; while a run has any, no snapshot can restore it, and writers skip the
+    /// snapshot rather than log one that replay would refuse.
+    pub fn restorable_state(&self) -> Option<EngineState> {
+        let state = self.engine_state();
+        let seed = self.ecs().resource::<RngStreams>().seed;
+        let restored = Simulation::from_state(self.world_def().clone(), seed, &state).ok()?;
+        (restored.state_digest() == self.state_digest()).then_some(state)
+    }
+
     /// The state after the last tick (see the module docs).
     pub fn engine_state(&self) -> EngineState {
         let ecs = self.ecs();

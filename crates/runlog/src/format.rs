@@ -127,10 +127,15 @@ impl LogWriter {
         entry: &TickEntry,
     ) -> Result<(), LogError> {
         self.write_tick(entry)?;
-        if self.snapshot_every > 0 && (entry.tick + 1).is_multiple_of(self.snapshot_every) {
+        if self.snapshot_every > 0
+            && (entry.tick + 1).is_multiple_of(self.snapshot_every)
+            && let Some(state) = sim.restorable_state()
+        {
+            // (No snapshot while the run holds state snapshots cannot carry yet:
+            // `replay --to` then seeks from an earlier one or replays from tick 0.)
             self.write_snapshot(&SnapshotEntry {
                 tick: entry.tick,
-                state: LoggedState::from_engine(&sim.engine_state()),
+                state: LoggedState::from_engine(&state),
             })?;
         }
         Ok(())
