@@ -889,8 +889,6 @@ fn equilibrium_gap(market: &Market, sol: &Solution) -> f64 {
         .chain(&sol.supply_price)
         .fold(1.0_f64, |m, &p| m.max(p));
     let qtol = VERIFY_TOL * volume;
-    let mut gap = 0.0_f64;
-    let mut q_gap = |x: f64| gap = gap.max(x / volume);
     let mut worst_q = 0.0_f64;
     let mut worst_p = 0.0_f64;
     for (i, node) in market.nodes.iter().enumerate() {
@@ -940,8 +938,7 @@ fn equilibrium_gap(market: &Market, sol: &Solution) -> f64 {
             worst_p = worst_p.max(landed - p);
         }
     }
-    q_gap(worst_q);
-    gap.max(worst_p / pscale)
+    (worst_q / volume).max(worst_p / pscale)
 }
 
 /// Whether a node produces all its supply curve allows, to the solver's
