@@ -15,6 +15,8 @@ pub enum ClearingError {
     InvalidExportCap { node: usize },
     #[error("arc {arc}: {reason}")]
     InvalidArc { arc: usize, reason: &'static str },
+    #[error("route rule: {reason}")]
+    InvalidRoutes { reason: &'static str },
     #[error("arc {arc} duplicates arc {first} (same exporter and importer)")]
     DuplicateArc { arc: usize, first: usize },
     #[error(

@@ -51,5 +51,5 @@ mod solver;
 
 pub use curve::{DemandCurve, ISO_CAP_FACTOR, STEP_WIDTH_REL, SupplyCurve, effective_ramp};
 pub use error::ClearingError;
-pub use market::{Arc, Market, Node};
+pub use market::{Arc, Market, Node, Routes};
 pub use solver::{Solution, Solver};

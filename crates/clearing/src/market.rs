@@ -72,11 +72,42 @@ impl Arc {
     }
 }
 
+/// Free-trade routes given by a rule instead of one by one.
+///
+/// A world of n nations has n(n-1) routes per market, but only the routes
+/// that carry goods, and the few that policies touch, differ from "open,
+/// priced by distance". Listing all of them made every tick O(n^2) in set-up
+/// alone (40,000 arcs per market at 200 nations). With `routes`, every
+/// ordered pair of distinct nodes that [`Market::arcs`] does not list is an
+/// open route with the transport cost of its two regions and no tariff,
+/// floor or quota; the solver opens those it needs (see
+/// [`crate::Solver::arcs`]). List a pair in `arcs` to give it a tariff, a
+/// floor, a quota or another cost; list it with `quota: 0.0` to close it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Routes {
+    /// Region of each node, `< regions`.
+    pub region: Vec<usize>,
+    pub regions: usize,
+    /// USD per tonne from region `a` to region `b`: `cost[a * regions + b]`.
+    pub cost: Vec<f64>,
+}
+
+impl Routes {
+    /// Transport cost of the route `from -> to` by the rule.
+    #[inline]
+    pub fn cost(&self, from: usize, to: usize) -> f64 {
+        self.cost[self.region[from] * self.regions + self.region[to]]
+    }
+}
+
 /// One market: a commodity at one stage, across all nations.
 #[derive(Clone, Debug, Default)]
 pub struct Market {
     pub nodes: Vec<Node>,
+    /// Routes listed one by one; with [`Market::routes`] unset, the only open ones.
     pub arcs: Vec<Arc>,
+    /// Every unlisted pair is an open route priced by region (see [`Routes`]).
+    pub routes: Option<Routes>,
 }
 
 impl Market {

@@ -1,8 +1,10 @@
 //! Gauss-Seidel equilibration over exporters with an active arc set.
 //! See the crate documentation for the method and why it was chosen.
 
+use std::collections::HashMap;
+
 use crate::error::ClearingError;
-use crate::market::Market;
+use crate::market::{Arc, Market, Node, Routes};
 use crate::root::{Eval, REL_QTOL, solve_increasing};
 
 /// Equilibrium (or best effort, see [`Solution::converged`]) of one market.
@@ -91,6 +93,19 @@ struct Src {
 
 const DOMESTIC: usize = usize::MAX;
 
+/// The network of one solve: the market's nodes, its listed arcs followed by
+/// the routes opened so far, and the rule that may open more.
+struct Net<'a> {
+    nodes: &'a [Node],
+    arcs: &'a [Arc],
+    routes: Option<&'a Routes>,
+}
+
+/// Whether a node can ship abroad at all (routes from it are worth opening).
+fn can_export(node: &Node) -> bool {
+    !node.supply.is_empty() && node.export_cap > 0.0
+}
+
 /// Reusable solver. Holds only scratch memory: results never depend on
 /// what it solved before (warm starts come from the explicit `Solution`).
 #[derive(Clone, Debug)]
@@ -116,6 +131,19 @@ pub struct Solver {
     wtp: Vec<f64>,
     terms: Vec<Term>,
     srcs: Vec<Src>,
+    /// Arcs of the current solve: the market's, then the routes opened.
+    arcs: Vec<Arc>,
+    /// Routes found worth opening in the last pricing pass.
+    opened: Vec<Arc>,
+    /// Per node, the epoch it was last marked in (see `mark_neighbours`).
+    mark: Vec<u64>,
+    epoch: u64,
+    /// Exporters by region, cheapest first (see `sort_route_exporters`).
+    route_order: Vec<usize>,
+    route_start: Vec<usize>,
+    fob: Vec<f64>,
+    /// Per node, the cheapest landed price over routes not listed.
+    route_min: Vec<f64>,
 }
 
 impl Default for Solver {
@@ -144,6 +172,14 @@ impl Solver {
             wtp: Vec::new(),
             terms: Vec::new(),
             srcs: Vec::new(),
+            arcs: Vec::new(),
+            opened: Vec::new(),
+            mark: Vec::new(),
+            epoch: 0,
+            route_order: Vec::new(),
+            route_start: Vec::new(),
+            fob: Vec::new(),
+            route_min: Vec::new(),
         }
     }
 
@@ -170,13 +206,79 @@ impl Solver {
         market: &Market,
         warm_and_out: &mut Solution,
     ) -> Result<(), ClearingError> {
+        self.run(market, warm_and_out, None)
+    }
+
+    /// Solves `market` warm-started from the solution of an earlier market
+    /// whose arcs may differ: `pairs` names the (exporter, importer) of each
+    /// of `warm`'s arcs, as [`Self::arcs`] listed them after that solve.
+    /// Flows carry over by pair; a pair the market no longer lists carries
+    /// over as a route if [`Market::routes`] opens it, and is dropped
+    /// otherwise. Reuses `warm`'s allocations.
+    pub fn solve_from(
+        &mut self,
+        market: &Market,
+        warm: Option<Solution>,
+        pairs: &[(usize, usize)],
+    ) -> Result<Solution, ClearingError> {
+        let mut out = warm.unwrap_or_default();
+        self.run(market, &mut out, Some(pairs))?;
+        Ok(out)
+    }
+
+    /// The arcs the last solution's per-arc vectors (`flow`, `landed`, ...)
+    /// are indexed by: the market's own in order, then the routes the solver
+    /// opened from [`Market::routes`].
+    pub fn arcs(&self) -> &[Arc] {
+        &self.arcs
+    }
+
+    fn run(
+        &mut self,
+        market: &Market,
+        out: &mut Solution,
+        pairs: Option<&[(usize, usize)]>,
+    ) -> Result<(), ClearingError> {
         validate(market)?;
-        self.build_topology(market)?;
         let n = market.nodes.len();
-        let na = market.arcs.len();
-        let out = warm_and_out;
-        let warm = out.fits(n, na);
-        self.init_state(market, out, warm);
+        let mut arcs = std::mem::take(&mut self.arcs);
+        arcs.clear();
+        arcs.extend_from_slice(&market.arcs);
+        let warm = match pairs {
+            None => out.fits(n, arcs.len()),
+            Some(pairs) if out.fits(n, pairs.len()) => {
+                carry_over(market, out, pairs, &mut arcs);
+                true
+            }
+            Some(_) => false,
+        };
+        let result = self.run_on(market, &mut arcs, out, warm);
+        self.arcs = arcs;
+        result
+    }
+
+    fn run_on(
+        &mut self,
+        market: &Market,
+        arcs: &mut Vec<Arc>,
+        out: &mut Solution,
+        warm: bool,
+    ) -> Result<(), ClearingError> {
+        let (nodes, routes) = (&market.nodes[..], market.routes.as_ref());
+        self.mark.clear();
+        self.mark.resize(nodes.len(), 0);
+        self.epoch = 0;
+        {
+            let net = Net {
+                nodes,
+                arcs,
+                routes,
+            };
+            self.build_topology(&net)?;
+            self.active.clear();
+            self.active.resize(arcs.len(), false);
+            self.init_state(&net, out, warm);
+        }
 
         let tol = if self.tolerance.is_finite() && self.tolerance > 0.0 {
             self.tolerance
@@ -187,12 +289,17 @@ impl Solver {
         let mut converged = false;
         let mut residual = 0.0;
         'rounds: loop {
+            let net = Net {
+                nodes,
+                arcs,
+                routes,
+            };
             self.rebuild_active_lists();
             loop {
                 if sweeps >= self.max_sweeps {
                     break 'rounds;
                 }
-                let delta = self.sweep(market, out)?;
+                let delta = self.sweep(&net, out)?;
                 sweeps += 1;
                 let scale = total(&out.consumed);
                 residual = if scale > 0.0 {
@@ -206,8 +313,20 @@ impl Solver {
                     break;
                 }
             }
-            self.recompute_balances(market, out);
-            if self.pricing(market, out, tol) == 0 {
+            self.recompute_balances(&net, out);
+            let added = self.pricing(&net, out, tol);
+            if !self.opened.is_empty() {
+                arcs.append(&mut self.opened);
+                out.flow.resize(arcs.len(), 0.0);
+                self.active.resize(arcs.len(), true);
+                let net = Net {
+                    nodes,
+                    arcs,
+                    routes,
+                };
+                self.build_topology(&net)?;
+            }
+            if added == 0 {
                 converged = true;
                 break;
             }
@@ -215,13 +334,18 @@ impl Solver {
         if !residual.is_finite() {
             residual = f64::MAX;
         }
+        let net = Net {
+            nodes,
+            arcs,
+            routes,
+        };
         out.sweeps = sweeps;
-        self.finish_solution(market, out);
+        self.finish_solution(&net, out);
         // Settled sweeps are not enough: in degenerate markets (flat supply
         // and demand stretches) one-node blocks can stall at flows no price
         // system supports. Only a solution whose prices pass every
         // equilibrium condition is reported as converged.
-        let gap = equilibrium_gap(market, out);
+        let gap = equilibrium_gap(&net, out);
         out.converged = converged && gap <= VERIFY_TOL;
         out.residual = if converged {
             residual.max(gap)
@@ -231,9 +355,76 @@ impl Solver {
         Ok(())
     }
 
-    fn build_topology(&mut self, market: &Market) -> Result<(), ClearingError> {
+    /// Marks the node `i` itself and every node with a listed or opened arc
+    /// into `i` (`inbound`) or out of `i` (otherwise); returns the mark.
+    fn mark_neighbours(&mut self, market: &Net<'_>, i: usize, inbound: bool) -> u64 {
+        self.epoch += 1;
+        let e = self.epoch;
+        self.mark[i] = e;
+        if inbound {
+            for k in self.in_start[i]..self.in_start[i + 1] {
+                self.mark[market.arcs[self.in_arcs[k]].from] = e;
+            }
+        } else {
+            for k in self.out_start[i]..self.out_start[i + 1] {
+                self.mark[market.arcs[self.out_arcs[k]].to] = e;
+            }
+        }
+        e
+    }
+
+    /// Nodes that can export, grouped by region, each group cheapest FOB
+    /// price first (ties by node index, so the order is deterministic).
+    fn sort_route_exporters(&mut self, market: &Net<'_>, out: &Solution, routes: &Routes) {
         let n = market.nodes.len();
-        let na = market.arcs.len();
+        self.fob.clear();
+        self.fob
+            .extend((0..n).map(|j| out.supply_price[j] + out.export_rent[j]));
+        self.route_start.clear();
+        self.route_start.resize(routes.regions + 1, 0);
+        for j in 0..n {
+            if can_export(&market.nodes[j]) {
+                self.route_start[routes.region[j] + 1] += 1;
+            }
+        }
+        for r in 0..routes.regions {
+            self.route_start[r + 1] += self.route_start[r];
+        }
+        self.route_order.clear();
+        self.route_order.resize(self.route_start[routes.regions], 0);
+        let mut fill = self.route_start.clone();
+        for j in 0..n {
+            if can_export(&market.nodes[j]) {
+                let r = routes.region[j];
+                self.route_order[fill[r]] = j;
+                fill[r] += 1;
+            }
+        }
+        let fob = &self.fob;
+        for r in 0..routes.regions {
+            self.route_order[self.route_start[r]..self.route_start[r + 1]]
+                .sort_unstable_by(|&a, &b| fob[a].total_cmp(&fob[b]).then(a.cmp(&b)));
+        }
+    }
+
+    /// Cheapest landed price at `i` over the routes not (yet) listed, by the
+    /// rule; infinity if there is none.
+    fn cheapest_route(&mut self, market: &Net<'_>, routes: &Routes, i: usize) -> f64 {
+        let e = self.mark_neighbours(market, i, true);
+        let ri = routes.region[i];
+        let mut best = f64::INFINITY;
+        for r in 0..routes.regions {
+            let c = routes.cost[r * routes.regions + ri];
+            let group = &self.route_order[self.route_start[r]..self.route_start[r + 1]];
+            if let Some(&j) = group.iter().find(|&&j| self.mark[j] != e) {
+                best = best.min(self.fob[j] + c);
+            }
+        }
+        best
+    }
+
+    fn build_topology(&mut self, market: &Net<'_>) -> Result<(), ClearingError> {
+        let n = market.nodes.len();
         csr(
             n,
             market.arcs.iter().map(|a| a.from),
@@ -263,12 +454,10 @@ impl Solver {
                 self.stamp[to] = a;
             }
         }
-        self.active.clear();
-        self.active.resize(na, false);
         Ok(())
     }
 
-    fn init_state(&mut self, market: &Market, out: &mut Solution, warm: bool) {
+    fn init_state(&mut self, market: &Net<'_>, out: &mut Solution, warm: bool) {
         let n = market.nodes.len();
         let na = market.arcs.len();
         if !warm {
@@ -322,7 +511,7 @@ impl Solver {
 
     /// Consumption, production and exports of every node, summed exactly in
     /// index order; done between rounds so incremental updates never drift.
-    fn recompute_balances(&mut self, market: &Market, out: &mut Solution) {
+    fn recompute_balances(&mut self, market: &Net<'_>, out: &mut Solution) {
         let n = market.nodes.len();
         out.consumed.clear();
         out.consumed.resize(n, 0.0);
@@ -375,7 +564,7 @@ impl Solver {
     /// block, each in index order. Exporters go last so that supply prices
     /// are consistent with production when the sweeps stop. Returns the
     /// largest absolute flow change.
-    fn sweep(&mut self, market: &Market, out: &mut Solution) -> Result<f64, ClearingError> {
+    fn sweep(&mut self, market: &Net<'_>, out: &mut Solution) -> Result<f64, ClearingError> {
         let mut delta = 0.0_f64;
         for i in 0..market.nodes.len() {
             if market.nodes[i].demand.is_empty() {
@@ -396,7 +585,7 @@ impl Solver {
     /// one supply price that clears its output across all its destinations.
     fn solve_exporter(
         &mut self,
-        market: &Market,
+        market: &Net<'_>,
         out: &mut Solution,
         j: usize,
     ) -> Result<f64, ClearingError> {
@@ -549,7 +738,7 @@ impl Solver {
     /// speeds up convergence when demand is inelastic relative to supply.
     fn solve_importer(
         &mut self,
-        market: &Market,
+        market: &Net<'_>,
         out: &mut Solution,
         i: usize,
     ) -> Result<f64, ClearingError> {
@@ -654,7 +843,7 @@ impl Solver {
     /// them. Returns how many arcs were added. (Activating only the few
     /// cheapest per importer was tried: fewer arcs per sweep, but more
     /// rounds, and the 50-nation world's first ticks took 1.5-4x longer.)
-    fn pricing(&mut self, market: &Market, out: &Solution, tol: f64) -> usize {
+    fn pricing(&mut self, market: &Net<'_>, out: &Solution, tol: f64) -> usize {
         let n = market.nodes.len();
         let qtol = tol * total(&out.consumed);
         let ptol = 10.0 * tol.max(1e-12);
@@ -722,10 +911,36 @@ impl Solver {
                 added += 1;
             }
         }
+        // Routes by the rule: per importer and region, exporters cheapest
+        // first until the landed price stops being profitable, so the pass
+        // costs what it opens plus one look per region, not one per pair.
+        if let Some(routes) = market.routes {
+            self.sort_route_exporters(market, out, routes);
+            for i in 0..n {
+                let w = self.wtp[i];
+                if market.nodes[i].demand.is_empty() || w == f64::NEG_INFINITY {
+                    continue;
+                }
+                let e = self.mark_neighbours(market, i, true);
+                let ri = routes.region[i];
+                for r in 0..routes.regions {
+                    let c = routes.cost[r * routes.regions + ri];
+                    for &j in &self.route_order[self.route_start[r]..self.route_start[r + 1]] {
+                        if (self.fob[j] + c).partial_cmp(&w) != Some(std::cmp::Ordering::Less) {
+                            break;
+                        }
+                        if self.mark[j] != e {
+                            self.opened.push(Arc::new(j, i, c));
+                        }
+                    }
+                }
+            }
+            added += self.opened.len();
+        }
         added
     }
 
-    fn finish_solution(&mut self, market: &Market, out: &mut Solution) {
+    fn finish_solution(&mut self, market: &Net<'_>, out: &mut Solution) {
         let n = market.nodes.len();
         let na = market.arcs.len();
         self.recompute_balances(market, out);
@@ -755,6 +970,17 @@ impl Solver {
                         v = v.max(p / (1.0 + arc.ad_valorem) - arc.transport_cost);
                     }
                 }
+                if let Some(routes) = market.routes {
+                    let e = self.mark_neighbours(market, j, false);
+                    for (i, to) in market.nodes.iter().enumerate() {
+                        if self.mark[i] != e
+                            && !to.demand.is_empty()
+                            && let Some(p) = to.demand.inverse(out.consumed[i])
+                        {
+                            v = v.max(p - routes.cost(j, i));
+                        }
+                    }
+                }
                 out.export_rent[j] = (v - s).max(0.0);
             }
         }
@@ -773,6 +999,14 @@ impl Solver {
             out.landed[a] = landed;
             out.tariff_paid[a] = arc.ad_valorem * cif * x;
             out.levy_paid[a] = (landed - raw).max(0.0) * x;
+        }
+        self.route_min.clear();
+        self.route_min.resize(n, f64::INFINITY);
+        if let Some(routes) = market.routes {
+            self.sort_route_exporters(market, out, routes);
+            for i in 0..n {
+                self.route_min[i] = self.cheapest_route(market, routes, i);
+            }
         }
         out.local_price.clear();
         out.local_price.resize(n, None);
@@ -800,7 +1034,7 @@ impl Solver {
         }
     }
 
-    fn local_price(&self, market: &Market, out: &Solution, i: usize) -> Option<f64> {
+    fn local_price(&self, market: &Net<'_>, out: &Solution, i: usize) -> Option<f64> {
         let node = &market.nodes[i];
         let mut cheapest = f64::INFINITY;
         let mut marginal_source_used = false;
@@ -825,6 +1059,8 @@ impl Solver {
                 marginal_source_used |= x > 0.0;
             }
         }
+        // Unlisted routes carry nothing but bound the price like any source.
+        cheapest = cheapest.min(self.route_min[i]);
         let d = out.consumed[i];
         if marginal_source_used {
             Some(cheapest)
@@ -844,7 +1080,7 @@ impl Solver {
 
 /// What source `s` offers the importer at buyer price `p`, and d/dp of it.
 #[inline]
-fn offer(market: &Market, s: &Src, p: f64) -> (f64, f64) {
+fn offer(market: &Net<'_>, s: &Src, p: f64) -> (f64, f64) {
     // At or below the floor nothing can land; a ramp of relative width
     // STEP_WIDTH_REL just above it keeps the offer continuous so the root
     // finder never has to split a jump, and keeps the buyer's price at or
@@ -880,7 +1116,7 @@ const VERIFY_TOL: f64 = 1e-5;
 /// supply curves, buyers on their demand curves, no buyer paying more than
 /// its own supply price, every used route and domestic sale priced at
 /// arbitrage, no unused route that undercuts a buyer who would buy more.
-fn equilibrium_gap(market: &Market, sol: &Solution) -> f64 {
+fn equilibrium_gap(market: &Net<'_>, sol: &Solution) -> f64 {
     let volume = total(&sol.consumed).max(1e-9).max(1.0);
     let pscale = sol
         .local_price
@@ -938,6 +1174,41 @@ fn equilibrium_gap(market: &Market, sol: &Solution) -> f64 {
             worst_p = worst_p.max(landed - p);
         }
     }
+    // Unlisted routes carry nothing: none may undercut a buyer who would buy
+    // more. The cheapest per region is the one to check. (Kept apart from
+    // the solver's own route search: this check must not share its code.)
+    if let Some(routes) = market.routes {
+        let mut listed: Vec<(usize, usize)> = market.arcs.iter().map(|a| (a.to, a.from)).collect();
+        listed.sort_unstable();
+        let mut by_region: Vec<Vec<(f64, usize)>> = vec![Vec::new(); routes.regions];
+        for (j, node) in market.nodes.iter().enumerate() {
+            if can_export(node) {
+                by_region[routes.region[j]].push((sol.supply_price[j] + sol.export_rent[j], j));
+            }
+        }
+        for group in &mut by_region {
+            group.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        }
+        for (i, node) in market.nodes.iter().enumerate() {
+            let Some(p) = sol.local_price[i] else {
+                continue;
+            };
+            if node.demand.is_empty() {
+                continue;
+            }
+            for (r, group) in by_region.iter().enumerate() {
+                let first = group
+                    .iter()
+                    .find(|&&(_, j)| j != i && listed.binary_search(&(i, j)).is_err());
+                if let Some(&(fob, _)) = first {
+                    let landed = fob + routes.cost[r * routes.regions + routes.region[i]];
+                    if p > landed && node.demand.quantity(landed) > sol.consumed[i] + qtol {
+                        worst_p = worst_p.max(p - landed);
+                    }
+                }
+            }
+        }
+    }
     (worst_q / volume).max(worst_p / pscale)
 }
 
@@ -950,7 +1221,7 @@ fn at_capacity(node: &crate::market::Node, produced: f64) -> bool {
 
 /// Lowest buyer price at which every source offers all it can (the top of
 /// each source's supply curve, landed, and above its floor's ramp).
-fn saturation_price(market: &Market, srcs: &[Src]) -> Option<f64> {
+fn saturation_price(market: &Net<'_>, srcs: &[Src]) -> Option<f64> {
     let mut p = 0.0_f64;
     for s in srcs {
         let top = market.nodes[s.from].supply.max_price()?;
@@ -964,7 +1235,7 @@ fn saturation_price(market: &Market, srcs: &[Src]) -> Option<f64> {
 
 /// Flow on one arc when the exporter's FOB price is `v`, and |d flow / dv|.
 #[inline]
-fn ship(market: &Market, t: &Term, v: f64) -> (f64, f64) {
+fn ship(market: &Net<'_>, t: &Term, v: f64) -> (f64, f64) {
     let raw = (v + t.t) * t.m;
     let (landed, dl) = if raw >= t.floor_landed {
         (raw, t.m)
@@ -1042,6 +1313,45 @@ fn csr(
     }
 }
 
+/// Maps `out`'s flows, indexed by `pairs`, onto `arcs` (the market's listed
+/// arcs), opening a route for each carried pair the market does not list
+/// when its rule allows it.
+fn carry_over(market: &Market, out: &mut Solution, pairs: &[(usize, usize)], arcs: &mut Vec<Arc>) {
+    let same = pairs.len() == arcs.len()
+        && pairs
+            .iter()
+            .zip(arcs.iter())
+            .all(|(&(f, t), a)| f == a.from && t == a.to);
+    if same {
+        return;
+    }
+    let n = market.nodes.len();
+    let mut index: HashMap<(usize, usize), usize> = arcs
+        .iter()
+        .enumerate()
+        .map(|(k, a)| ((a.from, a.to), k))
+        .collect();
+    let mut flow = vec![0.0; arcs.len()];
+    for (k, &(f, t)) in pairs.iter().enumerate() {
+        let x = out.flow[k];
+        if x.is_nan() || x <= 0.0 {
+            continue;
+        }
+        let slot = match (index.get(&(f, t)), &market.routes) {
+            (Some(&slot), _) => slot,
+            (None, Some(r)) if f < n && t < n && f != t => {
+                arcs.push(Arc::new(f, t, r.cost(f, t)));
+                flow.push(0.0);
+                index.insert((f, t), arcs.len() - 1);
+                arcs.len() - 1
+            }
+            _ => continue,
+        };
+        flow[slot] = x;
+    }
+    out.flow = flow;
+}
+
 fn total(v: &[f64]) -> f64 {
     v.iter().sum()
 }
@@ -1066,6 +1376,21 @@ fn validate(market: &Market) -> Result<(), ClearingError> {
         }
         if node.export_cap.is_nan() || node.export_cap < 0.0 {
             return Err(ClearingError::InvalidExportCap { node: node_idx });
+        }
+    }
+    if let Some(r) = &market.routes {
+        let bad = |reason| Err(ClearingError::InvalidRoutes { reason });
+        if r.region.len() != n {
+            return bad("one region per node needed");
+        }
+        if r.region.iter().any(|&g| g >= r.regions) {
+            return bad("a node's region is out of range");
+        }
+        if r.cost.len() != r.regions * r.regions {
+            return bad("cost must have regions x regions entries");
+        }
+        if !r.cost.iter().all(|c| c.is_finite() && *c >= 0.0) {
+            return bad("transport costs must be finite and >= 0");
         }
     }
     for (arc_idx, a) in market.arcs.iter().enumerate() {

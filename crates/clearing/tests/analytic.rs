@@ -42,6 +42,7 @@ fn one_market_linear_clears_at_analytic_price() {
     let m = Market {
         nodes: vec![node],
         arcs: vec![],
+        routes: None,
     };
     let sol = solve_checked(&m);
     let p = 130.0 / 1.5;
@@ -64,6 +65,7 @@ fn trade_cost_opens_price_gap_equal_to_cost() {
     let m = Market {
         nodes: vec![a, b],
         arcs: vec![Arc::new(0, 1, 20.0)],
+        routes: None,
     };
     let sol = solve_checked(&m);
     let pa = 182.0 / 1.9;
@@ -96,6 +98,7 @@ fn tariff_incidence_splits_by_slopes() {
     let m = Market {
         nodes: vec![a, b],
         arcs: vec![arc],
+        routes: None,
     };
     let sol = solve_checked(&m);
     let pa = 320.0 / 3.25;
@@ -129,6 +132,7 @@ fn export_ban_gives_two_autarky_prices() {
     let mut m = Market {
         nodes: vec![a, b],
         arcs: vec![],
+        routes: None,
     };
     let sol = solve_checked(&m);
     assert_rel(sol.local_price[0].unwrap(), 130.0 / 1.5, REL, "autarky p_A");
@@ -157,6 +161,7 @@ fn binding_quota_gives_analytic_price_wedge() {
     let m = Market {
         nodes: vec![a, b],
         arcs: vec![arc],
+        routes: None,
     };
     let sol = solve_checked(&m);
     assert_rel(sol.flow[0], 100.0, REL, "flow at quota");
@@ -183,6 +188,7 @@ fn price_floor_levy_charges_gap_and_holds_members_price() {
     let m = Market {
         nodes: vec![n, mem],
         arcs: vec![arc],
+        routes: None,
     };
     let sol = solve_checked(&m);
     let pm = sol.local_price[1].unwrap();
@@ -219,6 +225,7 @@ fn export_cap_binds_with_rent() {
     let m = Market {
         nodes: vec![a, b],
         arcs: vec![Arc::new(0, 1, 10.0)],
+        routes: None,
     };
     let sol = solve_checked(&m);
     let s = 170.0 / 3.0;
@@ -255,7 +262,11 @@ fn three_exporters_with_tariffs_equalise_landed_prices_at_the_importer() {
     let mut imp = Node::new();
     linear_demand(&mut imp, big_a, big_b);
     nodes.push(imp);
-    let m = Market { nodes, arcs };
+    let m = Market {
+        nodes,
+        arcs,
+        routes: None,
+    };
     let sol = solve_checked(&m);
     let num = big_a + (0..3).map(|k| c[k] * (t[k] + a0[k])).sum::<f64>();
     let den = big_b + (0..3).map(|k| c[k] / (1.0 + tau[k])).sum::<f64>();

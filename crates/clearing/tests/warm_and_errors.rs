@@ -132,6 +132,7 @@ fn two_nodes() -> Market {
     Market {
         nodes: vec![a, b],
         arcs: vec![Arc::new(0, 1, 5.0)],
+        routes: None,
     }
 }
 
@@ -255,6 +256,7 @@ fn step_supply_is_a_steep_ramp_and_inventory_clears_at_its_reservation_price() {
     let m = Market {
         nodes: vec![n],
         arcs: vec![],
+        routes: None,
     };
     let sol = Solver::new().solve(&m, None).unwrap();
     assert!(sol.converged);
@@ -272,6 +274,7 @@ fn step_supply_is_a_steep_ramp_and_inventory_clears_at_its_reservation_price() {
     let m = Market {
         nodes: vec![n],
         arcs: vec![],
+        routes: None,
     };
     let sol = Solver::new().solve(&m, None).unwrap();
     assert!(sol.converged);
@@ -321,6 +324,7 @@ fn nodes_without_sources_report_choke_price_or_none() {
     let m = Market {
         nodes: vec![a, b, c],
         arcs: vec![],
+        routes: None,
     };
     let sol = Solver::new().solve(&m, None).unwrap();
     assert!(sol.converged);
