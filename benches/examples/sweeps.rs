@@ -34,6 +34,10 @@ fn main() {
                 )
             })
             .collect();
-        println!("tick {t}: {el:.2?}, {total} sweeps; {}", slow.join(" "));
+        println!(
+            "tick {t}: {el:.2?}, {total} sweeps, {} flows; {}",
+            r.flows.len(),
+            slow.join(" ")
+        );
     }
 }

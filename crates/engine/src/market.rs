@@ -52,9 +52,90 @@ impl MarketState {
     }
 }
 
-/// Trade cost per commodity, `cost[commodity][from * nations + to]`, resolved once.
+/// Trade costs per commodity, resolved once, as the clearing's route rule: a cost per
+/// pair of regions, plus the pairs of nations whose cost the rule does not give.
+///
+/// Clearing then lists only the pairs that policies or these exceptions touch and lets
+/// the solver open the rest by the rule, so a tick costs O(nations x regions) in routes,
+/// not O(nations^2) (see [`chokepoint_clearing::Routes`]).
 #[derive(Resource, Debug, Clone)]
-pub struct TradeCostTable(pub Vec<Vec<f64>>);
+pub struct TradeCostTable {
+    pub routes: Vec<clearing::Routes>,
+    /// Per commodity: (from, to, USD/t) where the cost differs from the rule, sorted.
+    pub exceptions: Vec<Vec<(usize, usize, f64)>>,
+}
+
+impl TradeCostTable {
+    /// Each region pair's rule is the cost most of its nation pairs have (ties: the
+    /// lowest), so a world written by regions has no exceptions at all.
+    pub fn new(world: &chokepoint_world::World) -> Self {
+        let n = world.nations.len();
+        let regions = world.regions.len().max(1);
+        let region: Vec<usize> = world
+            .nations
+            .iter()
+            .map(|x| x.region.min(regions - 1))
+            .collect();
+        let mut routes = Vec::new();
+        let mut exceptions = Vec::new();
+        for c in 0..world.commodities.len() {
+            let commodity = chokepoint_world::CommodityId(c as u32);
+            let cost_of = |j: usize, i: usize| {
+                world.trade_cost(NationId(j as u32), NationId(i as u32), commodity)
+            };
+            let mut seen: Vec<Vec<u64>> = vec![Vec::new(); regions * regions];
+            for j in 0..n {
+                for i in 0..n {
+                    if i != j {
+                        seen[region[j] * regions + region[i]].push(cost_of(j, i).to_bits());
+                    }
+                }
+            }
+            let cost: Vec<f64> = seen
+                .iter_mut()
+                .map(|v| {
+                    v.sort_unstable_by(|a, b| f64::from_bits(*a).total_cmp(&f64::from_bits(*b)));
+                    let mut best = (0usize, 0u64);
+                    let mut k = 0;
+                    while k < v.len() {
+                        let run = v[k..].iter().take_while(|&&x| x == v[k]).count();
+                        if run > best.0 {
+                            best = (run, v[k]);
+                        }
+                        k += run;
+                    }
+                    f64::from_bits(best.1)
+                })
+                .collect();
+            let rule = clearing::Routes {
+                region: region.clone(),
+                regions,
+                cost,
+            };
+            let mut odd = Vec::new();
+            for j in 0..n {
+                for i in 0..n {
+                    let x = cost_of(j, i);
+                    if i != j && x.to_bits() != rule.cost(j, i).to_bits() {
+                        odd.push((j, i, x));
+                    }
+                }
+            }
+            routes.push(rule);
+            exceptions.push(odd);
+        }
+        TradeCostTable { routes, exceptions }
+    }
+
+    /// Cost of shipping `commodity` from `from` to `to`.
+    pub fn cost(&self, commodity: usize, from: usize, to: usize) -> f64 {
+        let odd = &self.exceptions[commodity];
+        match odd.binary_search_by(|&(j, i, _)| (j, i).cmp(&(from, to))) {
+            Ok(k) => odd[k].2,
+            Err(_) => self.routes[commodity].cost(from, to),
+        }
+    }
+}
 
 /// Buffers reused across ticks so clearing does not allocate in steady state.
 #[derive(Resource)]
@@ -70,6 +151,8 @@ pub struct ClearingScratch {
     firm_share: Vec<Share>,
     /// Per firm of the current market: (made, from stock) committed to contracts.
     committed: Vec<(f64, f64)>,
+    /// (exporter, importer) pairs the current market lists arc by arc.
+    pairs: Vec<(usize, usize)>,
 }
 
 impl ClearingScratch {
@@ -86,7 +169,9 @@ impl ClearingScratch {
             market: clearing::Market {
                 nodes,
                 arcs: Vec::new(),
+                routes: None,
             },
+            pairs: Vec::new(),
             price_now: vec![vec![0.0; nations]; markets],
             expected: vec![vec![0.0; nations]; markets],
             user_ramps: Vec::new(),
@@ -259,6 +344,7 @@ fn clear_one(
         user_ramps,
         firm_share,
         committed,
+        pairs,
     } = scratch;
 
     for node in market.nodes.iter_mut() {
@@ -411,69 +497,52 @@ fn clear_one(
         node.demand.finish();
     }
 
-    // Open arcs from every nation that supplies to every nation that demands.
-    market.arcs.clear();
-    let cost = &costs.0[commodity];
-    for j in 0..n_nations {
-        if market.nodes[j].supply.is_empty() {
-            continue;
-        }
-        let licensed = policies.has_licences(mid, NationId(j as u32));
-        for i in 0..n_nations {
-            if i == j || market.nodes[i].demand.is_empty() {
-                continue;
-            }
-            let (nj, ni) = (NationId(j as u32), NationId(i as u32));
-            let status = if licensed {
-                policies.arc_status(mid, nj, ni, tick)
-            } else {
-                ArcStatus::Open {
-                    quota_t: f64::INFINITY,
-                }
-            };
-            if let ArcStatus::Open { quota_t } = status {
-                let (mut ad_valorem, mut floor) =
-                    (policies.tariff(mid, ni, nj), policies.floor(mid, ni));
-                if !enforcement.clubs.is_empty() {
-                    (ad_valorem, floor) = enforcement.arc(mid, ni, nj, ad_valorem, floor);
-                }
-                market.arcs.push(clearing::Arc {
-                    from: j,
-                    to: i,
-                    transport_cost: cost[j * n_nations + i],
-                    ad_valorem,
-                    floor,
-                    quota: quota_t,
-                });
-            }
+    // Arcs: only the pairs that policies, agreements or odd trade costs touch are
+    // listed (a ban as a closed arc); every other pair is a free-trade route the
+    // solver opens by the commodity's rule when it pays.
+    pairs.clear();
+    pairs.extend(costs.exceptions[commodity].iter().map(|&(j, i, _)| (j, i)));
+    let (touched, floored) = policies.touched(mid);
+    pairs.extend(touched.map(|(j, i)| (j.index(), i.index())));
+    let everyone_into = |pairs: &mut Vec<(usize, usize)>, i: usize| {
+        pairs.extend((0..n_nations).filter(|&j| j != i).map(|j| (j, i)));
+    };
+    for i in floored {
+        everyone_into(pairs, i.index());
+    }
+    for club in enforcement.clubs.iter().filter(|c| c.market == mid) {
+        for &i in &club.members {
+            everyone_into(pairs, i.index());
         }
     }
-
-    // Warm start from last tick, remapped onto this tick's arcs.
-    let mut state = markets.get_mut(index.markets[m]).expect("market entity");
-    let warm = state.warm.take().map(|mut w| {
-        let same = state.warm_arcs.len() == market.arcs.len()
-            && state
-                .warm_arcs
-                .iter()
-                .zip(&market.arcs)
-                .all(|(&(f, t), a)| f == a.from && t == a.to);
-        if !same {
-            let mut flow = vec![0.0; market.arcs.len()];
-            for (k, a) in market.arcs.iter().enumerate() {
-                if let Ok(old) = state.warm_arcs.binary_search(&(a.from, a.to)) {
-                    flow[k] = w.flow[old];
-                }
-            }
-            w.landed = vec![0.0; flow.len()];
-            w.tariff_paid = vec![0.0; flow.len()];
-            w.levy_paid = vec![0.0; flow.len()];
-            w.flow = flow;
+    pairs.sort_unstable();
+    pairs.dedup();
+    market.arcs.clear();
+    for &(j, i) in pairs.iter() {
+        let (nj, ni) = (NationId(j as u32), NationId(i as u32));
+        let quota_t = match policies.arc_status(mid, nj, ni, tick) {
+            ArcStatus::Open { quota_t } => quota_t,
+            ArcStatus::Closed => 0.0,
+        };
+        let (mut ad_valorem, mut floor) = (policies.tariff(mid, ni, nj), policies.floor(mid, ni));
+        if !enforcement.clubs.is_empty() {
+            (ad_valorem, floor) = enforcement.arc(mid, ni, nj, ad_valorem, floor);
         }
-        w
-    });
+        market.arcs.push(clearing::Arc {
+            from: j,
+            to: i,
+            transport_cost: costs.cost(commodity, j, i),
+            ad_valorem,
+            floor,
+            quota: quota_t,
+        });
+    }
+    market.routes = Some(costs.routes[commodity].clone());
+
+    // Warm start from last tick: the solver carries flows over by pair.
+    let mut state = markets.get_mut(index.markets[m]).expect("market entity");
     let sol = solver
-        .solve(market, warm.as_ref())
+        .solve_from(market, state.warm.take(), &state.warm_arcs)
         .map_err(|source| EngineError::Clearing {
             tick,
             market: world.market_name(mid),
@@ -521,7 +590,7 @@ fn clear_one(
             });
         }
     }
-    for (k, a) in market.arcs.iter().enumerate() {
+    for (k, a) in solver.arcs().iter().enumerate() {
         if sol.flow[k] > 0.0 {
             record.flows.push(FlowRow {
                 market: mid,
@@ -784,7 +853,7 @@ fn clear_one(
     state.warm_arcs.clear();
     state
         .warm_arcs
-        .extend(market.arcs.iter().map(|a| (a.from, a.to)));
+        .extend(solver.arcs().iter().map(|a| (a.from, a.to)));
     state.warm = Some(sol);
     Ok(())
 }

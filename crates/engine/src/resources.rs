@@ -4,7 +4,7 @@
 //! strategies and the timeline change; the tick record is what one tick produced, to
 //! be taken by whoever writes outputs (the engine writes no files).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use bevy_ecs::prelude::*;
@@ -81,6 +81,9 @@ pub struct Policies {
     nations: usize,
     /// `tariff[market][importer * nations + exporter]`, a fraction of the CIF value.
     tariff: Vec<Vec<f64>>,
+    /// Per market, the (exporter, importer) pairs with a tariff: clearing lists only
+    /// these (and other pairs policies touch) and leaves the rest to the route rule.
+    tariffed: Vec<BTreeSet<(NationId, NationId)>>,
     licences: BTreeMap<(MarketId, NationId, NationId), LicenceState>,
     /// Licences in force per `market * nations + exporter`: lets clearing skip the
     /// licence look-up for the many exporters that have none.
@@ -95,6 +98,7 @@ impl Policies {
         Policies {
             nations,
             tariff: vec![vec![0.0; nations * nations]; markets],
+            tariffed: vec![BTreeSet::new(); markets],
             licences: BTreeMap::new(),
             licence_count: vec![0; markets * nations],
             floors: BTreeMap::new(),
@@ -114,6 +118,11 @@ impl Policies {
     ) {
         if importer != exporter {
             self.tariff[market.index()][importer.index() * self.nations + exporter.index()] = rate;
+            if rate != 0.0 {
+                self.tariffed[market.index()].insert((exporter, importer));
+            } else {
+                self.tariffed[market.index()].remove(&(exporter, importer));
+            }
         }
     }
 
@@ -215,6 +224,30 @@ impl Policies {
     }
 
     /// The floor on imports into `importer` in `market` (None: no floor).
+    /// (exporter, importer) pairs of `market` whose trade a tariff or a licence touches,
+    /// and importers with a floor: what clearing must list arc by arc.
+    pub fn touched(
+        &self,
+        market: MarketId,
+    ) -> (
+        impl Iterator<Item = (NationId, NationId)> + '_,
+        impl Iterator<Item = NationId> + '_,
+    ) {
+        let pairs = self.tariffed[market.index()].iter().copied().chain(
+            self.licences
+                .range(
+                    (market, NationId(0), NationId(0))
+                        ..=(market, NationId(u32::MAX), NationId(u32::MAX)),
+                )
+                .map(|(&(_, x, d), _)| (x, d)),
+        );
+        let floored = self
+            .floors
+            .range((market, NationId(0))..=(market, NationId(u32::MAX)))
+            .map(|(&(_, n), _)| n);
+        (pairs, floored)
+    }
+
     pub fn floor(&self, market: MarketId, importer: NationId) -> Option<f64> {
         self.floors.get(&(market, importer)).copied()
     }

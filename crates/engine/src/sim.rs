@@ -166,23 +166,7 @@ impl Simulation {
                 }
             }
         }
-        let costs = TradeCostTable(
-            (0..def.commodities.len())
-                .map(|c| {
-                    let mut t = vec![0.0; n_nations * n_nations];
-                    for j in 0..n_nations {
-                        for i in 0..n_nations {
-                            t[j * n_nations + i] = def.trade_cost(
-                                NationId(j as u32),
-                                NationId(i as u32),
-                                chokepoint_world::CommodityId(c as u32),
-                            );
-                        }
-                    }
-                    t
-                })
-                .collect(),
-        );
+        let costs = TradeCostTable::new(&def);
 
         ecs.insert_resource(WorldDef(def.clone()));
         ecs.insert_resource(Clock::default());
