@@ -1,8 +1,6 @@
 //! Gauss-Seidel equilibration over exporters with an active arc set.
 //! See the crate documentation for the method and why it was chosen.
 
-use std::collections::HashMap;
-
 use crate::error::ClearingError;
 use crate::market::{Arc, Market, Node, Routes};
 use crate::root::{Eval, REL_QTOL, solve_increasing};
@@ -1315,7 +1313,7 @@ fn csr(
 
 /// Maps `out`'s flows, indexed by `pairs`, onto `arcs` (the market's listed
 /// arcs), opening a route for each carried pair the market does not list
-/// when its rule allows it.
+/// when its rule allows it (in pair order, once per pair).
 fn carry_over(market: &Market, out: &mut Solution, pairs: &[(usize, usize)], arcs: &mut Vec<Arc>) {
     let same = pairs.len() == arcs.len()
         && pairs
@@ -1326,28 +1324,31 @@ fn carry_over(market: &Market, out: &mut Solution, pairs: &[(usize, usize)], arc
         return;
     }
     let n = market.nodes.len();
-    let mut index: HashMap<(usize, usize), usize> = arcs
+    let mut listed: Vec<((usize, usize), usize)> = arcs
         .iter()
         .enumerate()
         .map(|(k, a)| ((a.from, a.to), k))
         .collect();
+    listed.sort_unstable();
     let mut flow = vec![0.0; arcs.len()];
-    for (k, &(f, t)) in pairs.iter().enumerate() {
-        let x = out.flow[k];
+    let mut routes: Vec<((usize, usize), f64)> = Vec::new();
+    for (&pair, &x) in pairs.iter().zip(&out.flow) {
         if x.is_nan() || x <= 0.0 {
             continue;
         }
-        let slot = match (index.get(&(f, t)), &market.routes) {
-            (Some(&slot), _) => slot,
-            (None, Some(r)) if f < n && t < n && f != t => {
-                arcs.push(Arc::new(f, t, r.cost(f, t)));
-                flow.push(0.0);
-                index.insert((f, t), arcs.len() - 1);
-                arcs.len() - 1
-            }
-            _ => continue,
-        };
-        flow[slot] = x;
+        match listed.binary_search_by(|probe| probe.0.cmp(&pair)) {
+            Ok(k) => flow[listed[k].1] = x,
+            Err(_) if pair.0 < n && pair.1 < n && pair.0 != pair.1 => routes.push((pair, x)),
+            Err(_) => {}
+        }
+    }
+    if let Some(rule) = &market.routes {
+        routes.sort_unstable_by_key(|r| r.0);
+        routes.dedup_by(|a, b| a.0 == b.0);
+        for ((f, t), x) in routes {
+            arcs.push(Arc::new(f, t, rule.cost(f, t)));
+            flow.push(x);
+        }
     }
     out.flow = flow;
 }
