@@ -555,6 +555,30 @@ mod tests {
         }
     }
 
+    /// Large worlds solve each level's markets in parallel: the state after every
+    /// tick must be bit-identical whatever the number of threads.
+    #[test]
+    fn parallel_clearing_does_not_depend_on_threads() {
+        let world = Arc::new(generated_world(30, 600, 6, 3, 7));
+        assert!(world.nations.len() >= 24, "must take the parallel path");
+        let digests = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool");
+            pool.install(|| {
+                let mut sim = Simulation::new(world.clone(), 3);
+                (0..6)
+                    .map(|_| {
+                        sim.step().expect("tick");
+                        sim.state_digest()
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(digests(1), digests(2));
+    }
+
     #[test]
     fn bundled_world_loads_and_runs() {
         let mut sim = Simulation::new(Arc::new(bundled_world()), 1);

@@ -22,6 +22,7 @@
 use bevy_ecs::prelude::*;
 use chokepoint_clearing as clearing;
 use chokepoint_world::{DemandForm, MarketId, NationId};
+use rayon::prelude::*;
 
 use crate::EngineError;
 use crate::components::*;
@@ -140,46 +141,91 @@ impl TradeCostTable {
 /// Buffers reused across ticks so clearing does not allocate in steady state.
 #[derive(Resource)]
 pub struct ClearingScratch {
-    solver: clearing::Solver,
-    market: clearing::Market,
+    /// Per market: its solver and its problem, kept so their buffers are reused and
+    /// so the markets of a batch can be solved at once (see [`clear_markets`]).
+    solvers: Vec<clearing::Solver>,
+    problems: Vec<clearing::Market>,
+    /// Markets by stage depth (mined first), each level in id order.
+    levels: Vec<Vec<MarketId>>,
     /// Price per market and nation as known now: this tick's where cleared, else last.
     price_now: Vec<Vec<f64>>,
     /// Firms' expected price per market and nation, for planning.
     expected: Vec<Vec<f64>>,
-    /// Derived-demand ramps of the current market's users: (lo, hi, q_max, nation).
-    user_ramps: Vec<(f64, f64, f64, usize)>,
     firm_share: Vec<Share>,
-    /// Per firm of the current market: (made, from stock) committed to contracts.
-    committed: Vec<(f64, f64)>,
     /// (exporter, importer) pairs the current market lists arc by arc.
     pairs: Vec<(usize, usize)>,
 }
 
 impl ClearingScratch {
-    pub fn new(nations: usize, markets: usize) -> Self {
-        let nodes = (0..nations)
-            .map(|_| clearing::Node {
-                supply: clearing::SupplyCurve::new(),
-                demand: clearing::DemandCurve::new(),
-                export_cap: f64::INFINITY,
-            })
-            .collect();
+    pub fn new(world: &chokepoint_world::World) -> Self {
+        let (nations, markets) = (world.nations.len(), world.markets.len());
+        let problem = clearing::Market {
+            nodes: (0..nations).map(|_| clearing::Node::new()).collect(),
+            arcs: Vec::new(),
+            routes: None,
+        };
+        let mut depth = vec![0usize; markets];
+        for (m, def) in world.markets.iter().enumerate() {
+            // Inputs come from earlier markets (commodity-then-stage order).
+            depth[m] = def
+                .inputs
+                .iter()
+                .map(|&(im, _)| depth[im.index()] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        let mut levels = vec![Vec::new(); depth.iter().max().map_or(0, |d| d + 1)];
+        for (m, &d) in depth.iter().enumerate() {
+            levels[d].push(MarketId(m as u32));
+        }
         ClearingScratch {
-            solver: clearing::Solver::new(),
-            market: clearing::Market {
-                nodes,
-                arcs: Vec::new(),
-                routes: None,
-            },
-            pairs: Vec::new(),
+            solvers: (0..markets).map(|_| clearing::Solver::new()).collect(),
+            problems: vec![problem; markets],
+            levels,
             price_now: vec![vec![0.0; nations]; markets],
             expected: vec![vec![0.0; nations]; markets],
-            user_ramps: Vec::new(),
             firm_share: Vec::new(),
-            committed: Vec::new(),
+            pairs: Vec::new(),
         }
     }
 }
+
+/// One market's clearing between its set-up, which reads the world, and its
+/// write-back, which changes it. The solve in between touches nothing shared, so the
+/// markets of a batch solve in parallel and the result does not depend on threads.
+struct Job<'e> {
+    mid: MarketId,
+    problem: clearing::Market,
+    solver: clearing::Solver,
+    warm: Option<clearing::Solution>,
+    warm_pairs: Vec<(usize, usize)>,
+    deliveries: Vec<&'e Delivery>,
+    delivered: Vec<f64>,
+    /// Per firm of the market: (made, from stock) committed to contracts.
+    committed: Vec<(f64, f64)>,
+    /// Derived-demand ramps of the market's users: (lo, hi, q_max, nation).
+    user_ramps: Vec<(f64, f64, f64, usize)>,
+    stock_orders: Vec<(NationId, StockpileOrder, f64, f64)>,
+    solved: Option<Result<clearing::Solution, clearing::ClearingError>>,
+}
+
+impl Job<'_> {
+    fn solve(&mut self) {
+        for node in self.problem.nodes.iter_mut() {
+            node.supply.finish();
+            node.demand.finish();
+        }
+        let warm = self.warm.take();
+        self.solved = Some(
+            self.solver
+                .solve_from(&self.problem, warm, &self.warm_pairs),
+        );
+    }
+}
+
+/// Below this many nations a market solves faster than rayon wakes a thread, so
+/// batches are solved in parallel only in larger worlds (the result is the same).
+const PARALLEL_FROM_NATIONS: usize = 24;
 
 /// One firm's part of its nation's sales in a market.
 #[derive(Debug, Clone, Copy)]
@@ -291,32 +337,103 @@ pub fn clear_markets(
         let (_, _, _, mut t) = firms.get_mut(e).expect("firm entity");
         *t = FirmTick::default();
     }
-    for m in 0..world.markets.len() {
-        let mid = MarketId(m as u32);
-        if let Err(err) = clear_one(
-            world,
-            clock.tick,
-            mid,
-            &policies,
-            &index,
-            &costs,
-            scratch,
-            &mut record,
-            &orders,
-            &enforcement,
-            &mut markets,
-            &mut firms,
-            &mut nations,
-            &mut stockpiles,
-        ) {
-            fault.0 = Some(err);
-            return;
+    // Level by level (all first stages, then their users, ...), in batches of
+    // markets whose set-up does not read what another's write-back changes: set up
+    // each, solve all (in parallel in large worlds), write back in id order.
+    let levels = std::mem::take(&mut scratch.levels);
+    let parallel = world.nations.len() >= PARALLEL_FROM_NATIONS;
+    let mut failed = None;
+    'levels: for level in &levels {
+        let mut rest = &level[..];
+        while !rest.is_empty() {
+            let size = batch_size(world, rest, &orders);
+            let (batch, later) = rest.split_at(size);
+            rest = later;
+            let mut jobs: Vec<Job> = batch
+                .iter()
+                .map(|&mid| {
+                    prepare(
+                        world,
+                        clock.tick,
+                        mid,
+                        &policies,
+                        &index,
+                        &costs,
+                        scratch,
+                        &orders,
+                        &enforcement,
+                        &mut markets,
+                        &firms,
+                        &nations,
+                        &stockpiles,
+                    )
+                })
+                .collect();
+            if parallel && jobs.len() > 1 {
+                jobs.par_iter_mut().for_each(Job::solve);
+            } else {
+                jobs.iter_mut().for_each(Job::solve);
+            }
+            for job in jobs {
+                if let Err(err) = apply(
+                    world,
+                    clock.tick,
+                    job,
+                    &index,
+                    scratch,
+                    &mut record,
+                    &mut markets,
+                    &mut firms,
+                    &mut nations,
+                    &mut stockpiles,
+                ) {
+                    failed = Some(err);
+                    break 'levels;
+                }
+            }
         }
+    }
+    scratch.levels = levels;
+    if let Some(err) = failed {
+        fault.0 = Some(err);
     }
 }
 
+/// How many of `level`'s first markets form a batch: none may read, while being set
+/// up, what an earlier one in the batch writes back. Markets of one level never
+/// feed each other, but two that a downstream firm both buys from read each
+/// other's price for it, and a nation's stockpile orders in two markets share
+/// its budget.
+fn batch_size(
+    world: &chokepoint_world::World,
+    level: &[MarketId],
+    orders: &StockpileOrders,
+) -> usize {
+    let owners = |m: MarketId| {
+        orders
+            .0
+            .range((m, NationId(0))..=(m, NationId(u32::MAX)))
+            .map(|(&(_, owner), _)| owner)
+    };
+    let co_inputs = |a: MarketId, b: MarketId| {
+        world.markets.iter().any(|d| {
+            d.inputs.iter().any(|&(im, _)| im == a) && d.inputs.iter().any(|&(im, _)| im == b)
+        })
+    };
+    for k in 1..level.len() {
+        let m = level[k];
+        let clash = level[..k]
+            .iter()
+            .any(|&b| co_inputs(b, m) || owners(b).any(|o| owners(m).any(|p| p == o)));
+        if clash {
+            return k;
+        }
+    }
+    level.len()
+}
+
 #[allow(clippy::too_many_arguments)]
-fn clear_one(
+fn prepare<'e>(
     world: &chokepoint_world::World,
     tick: u64,
     mid: MarketId,
@@ -324,28 +441,29 @@ fn clear_one(
     index: &Index,
     costs: &TradeCostTable,
     scratch: &mut ClearingScratch,
-    record: &mut TickRecord,
     orders: &StockpileOrders,
-    enforcement: &Enforcement,
+    enforcement: &'e Enforcement,
     markets: &mut Query<&mut MarketState>,
-    firms: &mut Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
-    nations: &mut Query<(&mut EndUse, &mut Treasury)>,
-    stockpiles: &mut Query<&mut Stockpile>,
-) -> Result<(), EngineError> {
+    firms: &Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
+    nations: &Query<(&mut EndUse, &mut Treasury)>,
+    stockpiles: &Query<&mut Stockpile>,
+) -> Job<'e> {
     let m = mid.index();
     let mdef = &world.markets[m];
     let n_nations = world.nations.len();
     let commodity = mdef.commodity.index();
     let ClearingScratch {
-        solver,
-        market,
+        solvers,
+        problems,
         price_now,
         expected,
-        user_ramps,
-        firm_share,
-        committed,
         pairs,
+        ..
     } = scratch;
+    let mut market = std::mem::take(&mut problems[m]);
+    let solver = std::mem::take(&mut solvers[m]);
+    let mut committed = Vec::new();
+    let mut user_ramps = Vec::new();
 
     for node in market.nodes.iter_mut() {
         node.supply.clear();
@@ -356,7 +474,6 @@ fn clear_one(
     // Contracts first: what is delivered under agreements leaves the sellers' firms
     // before the spot market sees them and reaches the buyers as supply at any price.
     let deliveries: Vec<&Delivery> = enforcement.deliveries_in(mid).collect();
-    committed.clear();
     committed.resize(index.firms_by_market[m].len(), (0.0, 0.0));
     let delivered = if deliveries.is_empty() {
         Vec::new()
@@ -368,7 +485,7 @@ fn clear_one(
             policies,
             index,
             &deliveries,
-            committed,
+            &mut committed,
             firms,
         )
     };
@@ -423,7 +540,6 @@ fn clear_one(
             DemandForm::Isoelastic => demand.add_isoelastic(q0, p0, e),
         }
     }
-    user_ramps.clear();
     for &(g, slot, r) in &index.users_by_market[m] {
         let (firm, plant, stocks, _) = firms.get(index.firms[g.index()]).expect("firm entity");
         let n = firm.nation.index();
@@ -492,10 +608,6 @@ fn clear_one(
         }
         stock_orders.push((owner, *order, sell, buy));
     }
-    for node in market.nodes.iter_mut() {
-        node.supply.finish();
-        node.demand.finish();
-    }
 
     // Arcs: only the pairs that policies, agreements or odd trade costs touch are
     // listed (a ban as a closed arc); every other pair is a free-trade route the
@@ -541,8 +653,63 @@ fn clear_one(
 
     // Warm start from last tick: the solver carries flows over by pair.
     let mut state = markets.get_mut(index.markets[m]).expect("market entity");
-    let sol = solver
-        .solve_from(market, state.warm.take(), &state.warm_arcs)
+    Job {
+        mid,
+        problem: market,
+        solver,
+        warm: state.warm.take(),
+        warm_pairs: std::mem::take(&mut state.warm_arcs),
+        deliveries,
+        delivered,
+        committed,
+        user_ramps,
+        stock_orders,
+        solved: None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    world: &chokepoint_world::World,
+    tick: u64,
+    job: Job<'_>,
+    index: &Index,
+    scratch: &mut ClearingScratch,
+    record: &mut TickRecord,
+    markets: &mut Query<&mut MarketState>,
+    firms: &mut Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
+    nations: &mut Query<(&mut EndUse, &mut Treasury)>,
+    stockpiles: &mut Query<&mut Stockpile>,
+) -> Result<(), EngineError> {
+    let Job {
+        mid,
+        problem,
+        solver,
+        mut warm_pairs,
+        deliveries,
+        delivered,
+        committed,
+        user_ramps,
+        stock_orders,
+        solved,
+        ..
+    } = job;
+    let m = mid.index();
+    let mdef = &world.markets[m];
+    let n_nations = world.nations.len();
+    let ClearingScratch {
+        solvers,
+        problems,
+        price_now,
+        firm_share,
+        ..
+    } = scratch;
+    problems[m] = problem;
+    solvers[m] = solver;
+    let solver = &solvers[m];
+    let mut state = markets.get_mut(index.markets[m]).expect("market entity");
+    let sol = solved
+        .expect("every job is solved before it is applied")
         .map_err(|source| EngineError::Clearing {
             tick,
             market: world.market_name(mid),
@@ -850,10 +1017,9 @@ fn clear_one(
         });
     }
 
-    state.warm_arcs.clear();
-    state
-        .warm_arcs
-        .extend(solver.arcs().iter().map(|a| (a.from, a.to)));
+    warm_pairs.clear();
+    warm_pairs.extend(solver.arcs().iter().map(|a| (a.from, a.to)));
+    state.warm_arcs = warm_pairs;
     state.warm = Some(sol);
     Ok(())
 }

@@ -177,7 +177,7 @@ impl Simulation {
         ecs.insert_resource(Timeline::default());
         ecs.insert_resource(TickRecord::default());
         ecs.insert_resource(Fault::default());
-        ecs.insert_resource(ClearingScratch::new(n_nations, n_markets));
+        ecs.insert_resource(ClearingScratch::new(&def));
         ecs.insert_resource(PendingActions::default());
         ecs.insert_resource(StockpileOrders::default());
         ecs.insert_resource(Pipeline::default());
