@@ -579,6 +579,58 @@ mod tests {
         assert_eq!(digests(1), digests(2));
     }
 
+    /// In large worlds markets list only the routes policies touch and leave the rest
+    /// to the regional rule: every flow must still pay its tariff, no banned or
+    /// unlicensed route may carry goods, and every route pays its world-file cost.
+    #[test]
+    fn routes_by_rule_keep_every_policy() {
+        use chokepoint_engine::{ArcStatus, Policies, TradeCostTable};
+        let mut world = generated_world(30, 600, 6, 3, 11);
+        // A small tariff on everything nation 1 imports, low enough that it still buys
+        // abroad: every one of those routes must be listed, not left to the rule.
+        world.tariffs.push(chokepoint_world::TariffRule {
+            importers: vec![NationId(1)],
+            exporters: (0..30).map(NationId).collect(),
+            markets: (0..world.markets.len() as u32).map(MarketId).collect(),
+            rate: 0.03,
+        });
+        let world = Arc::new(world);
+        let mut sim = Simulation::new(world.clone(), 5);
+        let (mut tariffed, mut trade) = (0, 0);
+        for _ in 0..6 {
+            sim.step().expect("tick");
+            let tick = sim.tick() - 1;
+            let policies = sim.ecs().resource::<Policies>();
+            let costs = sim.ecs().resource::<TradeCostTable>();
+            for f in sim.record().flows.iter().filter(|f| f.from != f.to) {
+                trade += 1;
+                let c = world.markets[f.market.index()].commodity.index();
+                let cost =
+                    world.trade_cost(f.from, f.to, world.markets[f.market.index()].commodity);
+                assert_eq!(costs.cost(c, f.from.index(), f.to.index()), cost);
+                assert!(
+                    !matches!(
+                        policies.arc_status(f.market, f.from, f.to, tick),
+                        ArcStatus::Closed
+                    ),
+                    "a closed route carried goods: {f:?}"
+                );
+                let rate = policies.tariff(f.market, f.to, f.from);
+                let cif = f.value_usd;
+                assert!(
+                    (f.tariff_usd - rate * cif).abs() <= 1e-9 * cif.max(1.0),
+                    "tariff {} on {f:?}, rate {rate}",
+                    f.tariff_usd
+                );
+                tariffed += usize::from(rate > 0.0 && f.quantity_t > 0.0);
+            }
+        }
+        assert!(
+            trade > 1000 && tariffed > 0,
+            "{trade} trade flows, {tariffed} tariffed"
+        );
+    }
+
     #[test]
     fn bundled_world_loads_and_runs() {
         let mut sim = Simulation::new(Arc::new(bundled_world()), 1);

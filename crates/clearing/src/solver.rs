@@ -139,6 +139,7 @@ pub struct Solver {
     /// Exporters by region, cheapest first (see `sort_route_exporters`).
     route_order: Vec<usize>,
     route_start: Vec<usize>,
+    fill: Vec<usize>,
     fob: Vec<f64>,
     /// Per node, the cheapest landed price over routes not listed.
     route_min: Vec<f64>,
@@ -176,6 +177,7 @@ impl Solver {
             epoch: 0,
             route_order: Vec::new(),
             route_start: Vec::new(),
+            fill: Vec::new(),
             fob: Vec::new(),
             route_min: Vec::new(),
         }
@@ -390,12 +392,12 @@ impl Solver {
         }
         self.route_order.clear();
         self.route_order.resize(self.route_start[routes.regions], 0);
-        let mut fill = self.route_start.clone();
+        self.fill.clone_from(&self.route_start);
         for j in 0..n {
             if can_export(&market.nodes[j]) {
                 let r = routes.region[j];
-                self.route_order[fill[r]] = j;
-                fill[r] += 1;
+                self.route_order[self.fill[r]] = j;
+                self.fill[r] += 1;
             }
         }
         let fob = &self.fob;

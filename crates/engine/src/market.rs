@@ -173,8 +173,12 @@ pub struct ClearingScratch {
     /// so the markets of a batch can be solved at once (see [`clear_markets`]).
     solvers: Vec<clearing::Solver>,
     problems: Vec<clearing::Market>,
+    /// Per market: the buffers a [`Job`] carries from set-up to write-back.
+    sides: Vec<Sides>,
     /// Markets by stage depth (mined first), each level in id order.
     levels: Vec<Vec<MarketId>>,
+    /// `co_input[a][b]`: some market takes inputs from both `a` and `b`.
+    co_input: Vec<Vec<bool>>,
     /// Price per market and nation as known now: this tick's where cleared, else last.
     price_now: Vec<Vec<f64>>,
     /// Firms' expected price per market and nation, for planning.
@@ -206,9 +210,19 @@ impl ClearingScratch {
         for (m, &d) in depth.iter().enumerate() {
             levels[d].push(MarketId(m as u32));
         }
+        let mut co_input = vec![vec![false; markets]; markets];
+        for def in &world.markets {
+            for &(a, _) in &def.inputs {
+                for &(b, _) in &def.inputs {
+                    co_input[a.index()][b.index()] = a != b;
+                }
+            }
+        }
         ClearingScratch {
+            co_input,
             solvers: (0..markets).map(|_| clearing::Solver::new()).collect(),
             problems: vec![problem; markets],
+            sides: vec![Sides::default(); markets],
             levels,
             price_now: vec![vec![0.0; nations]; markets],
             expected: vec![vec![0.0; nations]; markets],
@@ -217,6 +231,13 @@ impl ClearingScratch {
         }
     }
 }
+
+/// (committed, user ramps, stockpile orders) of [`Job`], kept per market for reuse.
+type Sides = (
+    Vec<(f64, f64)>,
+    Vec<(f64, f64, f64, usize)>,
+    Vec<(NationId, StockpileOrder, f64, f64)>,
+);
 
 /// One market's clearing between its set-up, which reads the world, and its
 /// write-back, which changes it. The solve in between touches nothing shared, so the
@@ -250,6 +271,12 @@ impl Job<'_> {
         );
     }
 }
+
+/// From this many nations on, markets list only the routes policies touch and leave
+/// plain free trade to the regional rule; below it, listing every route is cheaper
+/// than the rule's bookkeeping (10 nations: 20% faster ticks listed; 50 nations: 1.4x
+/// faster by rule). The equilibrium is the same either way.
+const ROUTES_FROM_NATIONS: usize = 24;
 
 /// Below this many nations a market solves faster than rayon wakes a thread, so
 /// batches are solved in parallel only in larger worlds (the result is the same).
@@ -374,7 +401,7 @@ pub fn clear_markets(
     'levels: for level in &levels {
         let mut rest = &level[..];
         while !rest.is_empty() {
-            let size = batch_size(world, rest, &orders);
+            let size = batch_size(rest, &scratch.co_input, &orders);
             let (batch, later) = rest.split_at(size);
             rest = later;
             let mut jobs: Vec<Job> = batch
@@ -430,29 +457,21 @@ pub fn clear_markets(
 /// How many of `level`'s first markets form a batch: none may read, while being set
 /// up, what an earlier one in the batch writes back. Markets of one level never
 /// feed each other, but two that a downstream firm both buys from read each
-/// other's price for it, and a nation's stockpile orders in two markets share
-/// its budget.
-fn batch_size(
-    world: &chokepoint_world::World,
-    level: &[MarketId],
-    orders: &StockpileOrders,
-) -> usize {
+/// other's price for it (`co_input`), and a nation's stockpile orders in two markets
+/// share its budget.
+fn batch_size(level: &[MarketId], co_input: &[Vec<bool>], orders: &StockpileOrders) -> usize {
     let owners = |m: MarketId| {
         orders
             .0
             .range((m, NationId(0))..=(m, NationId(u32::MAX)))
             .map(|(&(_, owner), _)| owner)
     };
-    let co_inputs = |a: MarketId, b: MarketId| {
-        world.markets.iter().any(|d| {
-            d.inputs.iter().any(|&(im, _)| im == a) && d.inputs.iter().any(|&(im, _)| im == b)
-        })
-    };
     for k in 1..level.len() {
         let m = level[k];
-        let clash = level[..k]
-            .iter()
-            .any(|&b| co_inputs(b, m) || owners(b).any(|o| owners(m).any(|p| p == o)));
+        let clash = level[..k].iter().any(|&b| {
+            co_input[b.index()][m.index()]
+                || (!orders.0.is_empty() && owners(b).any(|o| owners(m).any(|p| p == o)))
+        });
         if clash {
             return k;
         }
@@ -483,6 +502,7 @@ fn prepare<'e>(
     let ClearingScratch {
         solvers,
         problems,
+        sides,
         price_now,
         expected,
         pairs,
@@ -490,8 +510,10 @@ fn prepare<'e>(
     } = scratch;
     let mut market = std::mem::take(&mut problems[m]);
     let solver = std::mem::take(&mut solvers[m]);
-    let mut committed = Vec::new();
-    let mut user_ramps = Vec::new();
+    let (mut committed, mut user_ramps, mut stock_orders) = std::mem::take(&mut sides[m]);
+    committed.clear();
+    user_ramps.clear();
+    stock_orders.clear();
 
     for node in market.nodes.iter_mut() {
         node.supply.clear();
@@ -605,7 +627,6 @@ fn prepare<'e>(
     }
     // Stockpiles: releases are supply at the owner's reserve price, buys are demand up
     // to the owner's price limit and what its budget pays for.
-    let mut stock_orders: Vec<(NationId, StockpileOrder, f64, f64)> = Vec::new();
     for (&(om, owner), order) in orders
         .0
         .range((mid, NationId(0))..=(mid, NationId(u32::MAX)))
@@ -637,26 +658,39 @@ fn prepare<'e>(
         stock_orders.push((owner, *order, sell, buy));
     }
 
-    // Arcs: only the pairs that policies, agreements or odd trade costs touch are
-    // listed (a ban as a closed arc); every other pair is a free-trade route the
-    // solver opens by the commodity's rule when it pays.
+    // Arcs. In large worlds only the pairs that policies, agreements or odd trade
+    // costs touch are listed (a ban as a closed arc); every other pair is a free-trade
+    // route the solver opens by the commodity's rule when it pays. In small ones every
+    // pair from a supplier to a buyer is listed.
     pairs.clear();
-    pairs.extend(costs.exceptions[commodity].iter().map(|&(j, i, _)| (j, i)));
-    let (touched, floored) = policies.touched(mid);
-    pairs.extend(touched.map(|(j, i)| (j.index(), i.index())));
-    let everyone_into = |pairs: &mut Vec<(usize, usize)>, i: usize| {
-        pairs.extend((0..n_nations).filter(|&j| j != i).map(|j| (j, i)));
-    };
-    for i in floored {
-        everyone_into(pairs, i.index());
-    }
-    for club in enforcement.clubs.iter().filter(|c| c.market == mid) {
-        for &i in &club.members {
+    let by_rule = n_nations >= ROUTES_FROM_NATIONS;
+    if by_rule {
+        pairs.extend(costs.exceptions[commodity].iter().map(|&(j, i, _)| (j, i)));
+        let (touched, floored) = policies.touched(mid);
+        pairs.extend(touched.map(|(j, i)| (j.index(), i.index())));
+        let everyone_into = |pairs: &mut Vec<(usize, usize)>, i: usize| {
+            pairs.extend((0..n_nations).filter(|&j| j != i).map(|j| (j, i)));
+        };
+        for i in floored {
             everyone_into(pairs, i.index());
         }
+        for club in enforcement.clubs.iter().filter(|c| c.market == mid) {
+            for &i in &club.members {
+                everyone_into(pairs, i.index());
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+    } else {
+        let nodes = &market.nodes;
+        for j in (0..n_nations).filter(|&j| !nodes[j].supply.is_empty()) {
+            pairs.extend(
+                (0..n_nations)
+                    .filter(|&i| i != j && !nodes[i].demand.is_empty())
+                    .map(|i| (j, i)),
+            );
+        }
     }
-    pairs.sort_unstable();
-    pairs.dedup();
     market.arcs.clear();
     for &(j, i) in pairs.iter() {
         let (nj, ni) = (NationId(j as u32), NationId(i as u32));
@@ -677,7 +711,10 @@ fn prepare<'e>(
             quota: quota_t,
         });
     }
-    market.routes = Some(costs.routes[commodity].clone());
+    if by_rule && market.routes.is_none() {
+        // Trade costs are fixed for the run: the rule is set once per market.
+        market.routes = Some(costs.routes[commodity].clone());
+    }
 
     // Warm start from last tick: the solver carries flows over by pair.
     let mut state = markets.get_mut(index.markets[m]).expect("market entity");
@@ -728,6 +765,7 @@ fn apply(
     let ClearingScratch {
         solvers,
         problems,
+        sides,
         price_now,
         firm_share,
         ..
@@ -1049,6 +1087,7 @@ fn apply(
     warm_pairs.extend(solver.arcs().iter().map(|a| (a.from, a.to)));
     state.warm_arcs = warm_pairs;
     state.warm = Some(sol);
+    sides[m] = (committed, user_ramps, stock_orders);
     Ok(())
 }
 
