@@ -16,12 +16,16 @@ use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::error::BatchError;
 
 /// Rows buffered before they go to the Parquet writer as one record batch. Chunks are
 /// counted from the first row, so a resumed batch cuts the same chunks.
 const CHUNK: usize = 64;
+
+/// Rows per Parquet row group.
+const ROW_GROUP: usize = 1024;
 
 /// The columns of a batch's table.
 #[derive(Debug, Clone, PartialEq)]
@@ -295,11 +299,23 @@ impl TableWriter {
         };
         csv.flush().map_err(|e| io(csv_path, e))?;
         let schema = cols.schema();
-        let props = WriterProperties::builder()
+        // The writer holds a row group's encoded pages until the group is full. Metric
+        // values and run ids are all distinct, so a dictionary would not shrink them but
+        // would hold a hash table entry per value in memory until then (about 14 kB per
+        // row over the ~200 metric columns of the bundled world); only the columns that
+        // repeat (status, text axes) get one.
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_max_row_group_row_count(Some(1024))
-            .set_created_by("chokepoint batch".into())
-            .build();
+            .set_max_row_group_row_count(Some(ROW_GROUP))
+            .set_dictionary_enabled(false)
+            .set_column_dictionary_enabled(ColumnPath::from("status"), true)
+            .set_created_by("chokepoint batch".into());
+        for (name, numeric) in &cols.axes {
+            if !numeric {
+                props = props.set_column_dictionary_enabled(ColumnPath::from(name.as_str()), true);
+            }
+        }
+        let props = props.build();
         let pf = File::create(parquet_path).map_err(|e| io(parquet_path, e))?;
         let parquet = ArrowWriter::try_new(pf, schema.clone(), Some(props))
             .map_err(|e| BatchError::Output(e.to_string()))?;
