@@ -55,8 +55,9 @@ fn main() {
         .lines()
         .find(|l| l.starts_with("VmHWM"))
         .unwrap_or("VmHWM: unknown");
+    let parquet = std::fs::metadata(&o.results_parquet).map_or(0, |m| m.len());
     println!(
-        "{runs} runs x {ticks} ticks on {threads} threads: {:.3} s, {:.2} runs/s, {} failed; {} library files read; peak RSS {}",
+        "{runs} runs x {ticks} ticks on {threads} threads: {:.3} s, {:.2} runs/s, {} failed; {} library files read; results.parquet {parquet} bytes; peak RSS {}",
         o.elapsed_s,
         o.ran as f64 / o.elapsed_s,
         o.failed_total,
