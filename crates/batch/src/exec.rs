@@ -204,16 +204,48 @@ pub fn value_text(v: &Value) -> String {
 
 /// The columns of `spec`'s table.
 pub fn columns(spec: &Spec) -> Result<Columns, BatchError> {
-    let world =
-        chokepoint_world::load(&spec.world_path).map_err(|e| BatchError::World(e.to_string()))?;
-    Ok(Columns {
+    Ok(columns_of(spec, &base_world(spec)?))
+}
+
+fn base_world(spec: &Spec) -> Result<chokepoint_world::World, BatchError> {
+    chokepoint_world::load(&spec.world_path).map_err(|e| BatchError::World(e.to_string()))
+}
+
+fn columns_of(spec: &Spec, world: &chokepoint_world::World) -> Columns {
+    Columns {
         axes: spec
             .axes
             .iter()
             .map(|a| (a.path.text.clone(), a.numeric()))
             .collect(),
-        metrics: crate::metrics::columns(&world, &spec.metrics),
-    })
+        metrics: crate::metrics::columns(world, &spec.metrics),
+    }
+}
+
+/// Load the base world's strategy libraries on the pool, different libraries on
+/// different threads, before the runs start. Every run needs them and a run waits for a
+/// library another thread is loading, so the first runs would otherwise load them one
+/// after another while the other workers wait: with the debug libraries that was the
+/// largest serial part of a short batch. A library that fails to load is left to the
+/// runs, which report it.
+fn preload(spec: &Spec, world: &chokepoint_world::World, pool: &rayon::ThreadPool) {
+    use rayon::prelude::*;
+    let search = chokepoint_host::SearchPath::new(spec.agents.clone(), Some(&spec.world_path));
+    let mut paths: Vec<PathBuf> = world
+        .nations
+        .iter()
+        .filter_map(|n| {
+            let binding = n.strategy.as_ref()?;
+            search.find(&binding.name, &n.name).ok()
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    pool.install(|| {
+        paths.par_iter().for_each(|p| {
+            let _ = chokepoint_host::Plugin::shared(p);
+        })
+    });
 }
 
 /// Run one point: its row (a failure is a row with its error).
@@ -325,7 +357,8 @@ pub fn run_batch(spec: &Spec, opts: &Options) -> Result<Outcome, BatchError> {
         path: p.to_path_buf(),
         message: e.to_string(),
     };
-    let cols = columns(spec)?;
+    let world = base_world(spec)?;
+    let cols = columns_of(spec, &world);
     let plan = Plan::of(spec);
     let manifest = manifest_for(spec, &plan.jobs, opts.shard, &cols);
     let mine: Vec<&Job> = plan
@@ -438,6 +471,10 @@ pub fn run_batch(spec: &Spec, opts: &Options) -> Result<Outcome, BatchError> {
         .thread_name(|i| format!("batch-{i}"))
         .build()
         .map_err(|e| BatchError::Output(e.to_string()))?;
+    if !todo.is_empty() {
+        preload(spec, &world, &pool);
+    }
+    drop(world);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut progress = Reporter::new(opts.progress, todo.len() as u64, kept as u64);

@@ -14,7 +14,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use chokepoint_abi as abi;
 use libloading::Library;
@@ -44,10 +44,12 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
+/// What [`Plugin::shared`] found at a path: filled once, by the first caller.
+type Slot = Arc<OnceLock<Result<Arc<Plugin>, HostError>>>;
+
 /// Libraries this process loaded through [`Plugin::shared`], and refusals that are final
 /// for the process (the library is resident and would answer the same again).
-type Loaded = BTreeMap<PathBuf, Result<Arc<Plugin>, HostError>>;
-static LOADED: Mutex<Loaded> = Mutex::new(BTreeMap::new());
+static LOADED: Mutex<BTreeMap<PathBuf, Slot>> = Mutex::new(BTreeMap::new());
 
 /// Library files read and hashed by this process (every [`Plugin::load`]).
 static FILES_READ: AtomicU64 = AtomicU64::new(0);
@@ -58,15 +60,22 @@ impl Plugin {
     /// opened is tried again next time; one that opened but was refused (missing symbol,
     /// other ABI version) stays refused, with the same error.
     pub fn shared(path: &Path) -> Result<Arc<Plugin>, HostError> {
-        // The lock is held while a library loads, so two threads wanting the same new
-        // library load it once; afterwards it only guards a map lookup per run.
-        let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(found) = loaded.get(path) {
-            return found.clone();
-        }
-        let result = Plugin::load(path).map(Arc::new);
-        if !matches!(result, Err(HostError::NotLoadable { .. })) {
-            loaded.insert(path.to_path_buf(), result.clone());
+        // The map's lock only finds the path's slot; the slot makes other callers for the
+        // same path wait for its one load, while different libraries load in parallel.
+        let slot: Slot = LOADED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(path.to_path_buf())
+            .or_default()
+            .clone();
+        let result = slot
+            .get_or_init(|| Plugin::load(path).map(Arc::new))
+            .clone();
+        if matches!(result, Err(HostError::NotLoadable { .. })) {
+            let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+            if loaded.get(path).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                loaded.remove(path);
+            }
         }
         result
     }

@@ -312,3 +312,19 @@ fn a_refused_library_stays_refused_with_the_same_error() {
     assert!(matches!(first, HostError::AbiMismatch { .. }), "{first}");
     assert_eq!(Plugin::shared(&lib).unwrap_err(), first);
 }
+
+#[test]
+fn a_library_that_could_not_be_read_or_opened_is_tried_again() {
+    let dir = std::env::temp_dir().join(format!("chokepoint-host-retry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lib = dir.join("libretry.so");
+    std::fs::write(&lib, b"not an ELF file yet").unwrap();
+    assert!(matches!(
+        Plugin::shared(&lib),
+        Err(HostError::NotLoadable { .. })
+    ));
+    std::fs::copy(strategy_lib(), &lib).unwrap();
+    let plugin = Plugin::shared(&lib).expect("the second attempt loads the library now there");
+    assert!(Arc::ptr_eq(&plugin, &Plugin::shared(&lib).unwrap()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
