@@ -1,10 +1,11 @@
 //! Peak memory of a batch as the number of runs grows: runs N seeds of the bundled world
 //! (T ticks each) and prints the runs per second and the process's peak resident set
-//! (VmHWM from /proc/self/status, Linux). Rows stream to disk, so the peak should not
-//! grow with N.
+//! (VmHWM from /proc/self/status, Linux), and how many plugin library files it read.
+//! Rows stream to disk and libraries are loaded once per process, so the peak should
+//! not grow with N. Arguments: RUNS TICKS THREADS (defaults 100 12 2).
 //!
-//! cargo run -p chokepoint-batch --example batch_rss -- 100 12
-//! cargo run -p chokepoint-batch --example batch_rss -- 10000 12
+//! cargo run -p chokepoint-batch --example batch_rss -- 100 1 2
+//! cargo run -p chokepoint-batch --example batch_rss -- 10000 1 2
 
 use std::path::Path;
 
@@ -54,11 +55,13 @@ fn main() {
         .lines()
         .find(|l| l.starts_with("VmHWM"))
         .unwrap_or("VmHWM: unknown");
+    let parquet = std::fs::metadata(&o.results_parquet).map_or(0, |m| m.len());
     println!(
-        "{runs} runs x {ticks} ticks on {threads} threads: {:.1} s, {:.1} runs/s, {} failed; peak RSS {}",
+        "{runs} runs x {ticks} ticks on {threads} threads: {:.3} s, {:.2} runs/s, {} failed; {} library files read; results.parquet {parquet} bytes; peak RSS {}",
         o.elapsed_s,
         o.ran as f64 / o.elapsed_s,
         o.failed_total,
+        chokepoint_host::Plugin::files_read(),
         hwm.trim_start_matches("VmHWM:").trim()
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -108,41 +108,87 @@ pub struct Manifest {
     pub metrics: Vec<String>,
 }
 
-/// A run of the plan and its id. The resolved world text is made again by the worker
-/// that runs it, so the plan stays small however many runs it has.
+/// A run of the plan: its index, parameter combination (an index into
+/// [`Plan::combos`]), seed and id. The plan has one per run, so it is kept to 40 bytes
+/// whatever the number of axes: the run's assignments and resolved world are made again
+/// by the worker that runs it.
 struct Job {
-    point: Point,
-    run_id: String,
+    index: u64,
+    seed: u64,
+    combo: usize,
+    /// The first 16 bytes of the run's BLAKE3 (the id is their hex).
+    id: [u8; 16],
+}
+
+impl Job {
+    fn run_id(&self) -> String {
+        self.id.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The plan of a spec: its parameter combinations and every run, in plan order.
+struct Plan {
+    combos: Vec<Vec<Value>>,
+    jobs: Vec<Job>,
+}
+
+impl Plan {
+    /// Every run's id, in plan order. A run's world text depends on its combination
+    /// only, so it is resolved once per combination, not once per seed.
+    fn of(spec: &Spec) -> Plan {
+        let families: Vec<&str> = spec.metrics.iter().map(|f| f.name()).collect();
+        let combos = spec.combinations();
+        let mut jobs = Vec::with_capacity(combos.len() * spec.seeds.len());
+        for (c, combo) in combos.iter().enumerate() {
+            let world_text = world_text(spec, &assignments(spec, combo));
+            for &seed in &spec.seeds {
+                let mut h = blake3::Hasher::new();
+                h.update(b"chokepoint batch run v1\0");
+                match &world_text {
+                    Ok(t) => h.update(t.as_bytes()),
+                    Err(e) => h.update(e.as_bytes()),
+                };
+                h.update(&spec.ticks.to_le_bytes());
+                h.update(&seed.to_le_bytes());
+                h.update(families.join(",").as_bytes());
+                h.update(&[spec.full_log as u8]);
+                let mut id = [0u8; 16];
+                id.copy_from_slice(&h.finalize().as_bytes()[..16]);
+                jobs.push(Job {
+                    index: jobs.len() as u64,
+                    seed,
+                    combo: c,
+                    id,
+                });
+            }
+        }
+        Plan { combos, jobs }
+    }
+
+    /// The run `job` as a point: its assignments and seed.
+    fn point(&self, spec: &Spec, job: &Job) -> Point {
+        Point {
+            index: job.index,
+            assignments: assignments(spec, &self.combos[job.combo]),
+            seed: job.seed,
+        }
+    }
+}
+
+/// The axes' paths with one combination's values.
+fn assignments(spec: &Spec, combo: &[Value]) -> Vec<(ParamPath, Value)> {
+    spec.axes
+        .iter()
+        .zip(combo)
+        .map(|(a, v)| (a.path.clone(), v.clone()))
+        .collect()
 }
 
 /// The world text of a run.
-fn world_text(spec: &Spec, point: &Point) -> Result<String, String> {
-    resolve_world(&spec.world_doc, &point.assignments)
+fn world_text(spec: &Spec, assignments: &[(ParamPath, Value)]) -> Result<String, String> {
+    resolve_world(&spec.world_doc, assignments)
         .map_err(|e| e.to_string())
         .and_then(|doc| toml::to_string(&doc).map_err(|e| e.to_string()))
-}
-
-/// The plan of `spec`: every run's resolved world and id, in plan order.
-fn jobs(spec: &Spec) -> Vec<Job> {
-    let families: Vec<&str> = spec.metrics.iter().map(|f| f.name()).collect();
-    spec.points()
-        .into_iter()
-        .map(|point| {
-            let world_text = world_text(spec, &point);
-            let mut h = blake3::Hasher::new();
-            h.update(b"chokepoint batch run v1\0");
-            match &world_text {
-                Ok(t) => h.update(t.as_bytes()),
-                Err(e) => h.update(e.as_bytes()),
-            };
-            h.update(&spec.ticks.to_le_bytes());
-            h.update(&point.seed.to_le_bytes());
-            h.update(families.join(",").as_bytes());
-            h.update(&[spec.full_log as u8]);
-            let run_id = h.finalize().to_hex()[..32].to_string();
-            Job { point, run_id }
-        })
-        .collect()
 }
 
 /// The text of an axis value in the table.
@@ -158,52 +204,91 @@ pub fn value_text(v: &Value) -> String {
 
 /// The columns of `spec`'s table.
 pub fn columns(spec: &Spec) -> Result<Columns, BatchError> {
-    let world =
-        chokepoint_world::load(&spec.world_path).map_err(|e| BatchError::World(e.to_string()))?;
-    Ok(Columns {
+    Ok(columns_of(spec, &base_world(spec)?))
+}
+
+fn base_world(spec: &Spec) -> Result<chokepoint_world::World, BatchError> {
+    chokepoint_world::load(&spec.world_path).map_err(|e| BatchError::World(e.to_string()))
+}
+
+fn columns_of(spec: &Spec, world: &chokepoint_world::World) -> Columns {
+    Columns {
         axes: spec
             .axes
             .iter()
             .map(|a| (a.path.text.clone(), a.numeric()))
             .collect(),
-        metrics: crate::metrics::columns(&world, &spec.metrics),
-    })
+        metrics: crate::metrics::columns(world, &spec.metrics),
+    }
+}
+
+/// Load the base world's strategy libraries on the pool, different libraries on
+/// different threads, before the runs start. Every run needs them and a run waits for a
+/// library another thread is loading, so the first runs would otherwise load them one
+/// after another while the other workers wait: with the debug libraries that was the
+/// largest serial part of a short batch. A library that fails to load is left to the
+/// runs, which report it.
+fn preload(spec: &Spec, world: &chokepoint_world::World, pool: &rayon::ThreadPool) {
+    use rayon::prelude::*;
+    let search = chokepoint_host::SearchPath::new(spec.agents.clone(), Some(&spec.world_path));
+    let mut paths: Vec<PathBuf> = world
+        .nations
+        .iter()
+        .filter_map(|n| {
+            let binding = n.strategy.as_ref()?;
+            search.find(&binding.name, &n.name).ok()
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    pool.install(|| {
+        paths.par_iter().for_each(|p| {
+            let _ = chokepoint_host::Plugin::shared(p);
+        })
+    });
 }
 
 /// Run one point: its row (a failure is a row with its error).
-fn run_one(spec: &Spec, job: &Job, cols: &Columns, logs: Option<&Path>) -> Row {
-    let axes = job
-        .point
+fn run_one(spec: &Spec, plan: &Plan, job: &Job, cols: &Columns, logs: Option<&Path>) -> Row {
+    let point = plan.point(spec, job);
+    let run_id = job.run_id();
+    let axes = point
         .assignments
         .iter()
         .map(|(_, v)| value_text(v))
         .collect();
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| simulate(spec, job, logs)))
-            .unwrap_or_else(|p| {
-                let why = p
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| p.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                Err(format!("the run panicked: {why}"))
-            });
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        simulate(spec, &point, &run_id, logs)
+    }))
+    .unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(format!("the run panicked: {why}"))
+    });
     let (error, metrics) = match result {
         Ok(m) => (None, m),
         Err(e) => (Some(e), vec![f64::NAN; cols.metrics.len()]),
     };
     Row {
-        index: job.point.index,
-        run_id: job.run_id.clone(),
-        seed: job.point.seed,
+        index: point.index,
+        run_id,
+        seed: point.seed,
         axes,
         error,
         metrics,
     }
 }
 
-fn simulate(spec: &Spec, job: &Job, logs: Option<&Path>) -> Result<Vec<f64>, String> {
-    let text = world_text(spec, &job.point)?;
+fn simulate(
+    spec: &Spec,
+    point: &Point,
+    run_id: &str,
+    logs: Option<&Path>,
+) -> Result<Vec<f64>, String> {
+    let text = world_text(spec, &point.assignments)?;
     let world = Arc::new(
         chokepoint_world::parse(&spec.world_path, &text)
             .map_err(|e| format!("invalid parameters: {e}"))?,
@@ -211,7 +296,7 @@ fn simulate(spec: &Spec, job: &Job, logs: Option<&Path>) -> Result<Vec<f64>, Str
     let search = chokepoint_host::SearchPath::new(spec.agents.clone(), Some(&spec.world_path));
     let mut host = chokepoint_runner::load_host(
         &world,
-        job.point.seed,
+        point.seed,
         &search,
         chokepoint_host::OnPluginError::Abort,
     )
@@ -221,23 +306,20 @@ fn simulate(spec: &Spec, job: &Job, logs: Option<&Path>) -> Result<Vec<f64>, Str
             let header = chokepoint_runner::header_for(
                 &world,
                 &spec.world_path,
-                job.point.seed,
+                point.seed,
                 spec.ticks,
                 &host,
                 None,
             );
             Some(
-                chokepoint_runlog::LogWriter::create(
-                    &dir.join(format!("{}.log", job.run_id)),
-                    &header,
-                )
-                .map_err(|e| e.to_string())?,
+                chokepoint_runlog::LogWriter::create(&dir.join(format!("{}.log", run_id)), &header)
+                    .map_err(|e| e.to_string())?,
             )
         }
         None => None,
     };
     let mut metrics = Metrics::new(&world, &spec.metrics);
-    chokepoint_runner::run(&world, &mut host, job.point.seed, spec.ticks, |sim, t| {
+    chokepoint_runner::run(&world, &mut host, point.seed, spec.ticks, |sim, t| {
         metrics.add(&world, sim);
         if let Some(log) = log.as_mut() {
             log.write_tick(&t.entry)
@@ -255,7 +337,7 @@ fn simulate(spec: &Spec, job: &Job, logs: Option<&Path>) -> Result<Vec<f64>, Str
 fn manifest_for(spec: &Spec, jobs: &[Job], shard: Shard, cols: &Columns) -> Manifest {
     let mut h = blake3::Hasher::new();
     for j in jobs {
-        h.update(j.run_id.as_bytes());
+        h.update(j.run_id().as_bytes());
     }
     Manifest {
         plan_hash: h.finalize().to_hex().to_string(),
@@ -275,12 +357,14 @@ pub fn run_batch(spec: &Spec, opts: &Options) -> Result<Outcome, BatchError> {
         path: p.to_path_buf(),
         message: e.to_string(),
     };
-    let cols = columns(spec)?;
-    let all = jobs(spec);
-    let manifest = manifest_for(spec, &all, opts.shard, &cols);
-    let mine: Vec<&Job> = all
+    let world = base_world(spec)?;
+    let cols = columns_of(spec, &world);
+    let plan = Plan::of(spec);
+    let manifest = manifest_for(spec, &plan.jobs, opts.shard, &cols);
+    let mine: Vec<&Job> = plan
+        .jobs
         .iter()
-        .filter(|j| opts.shard.has(j.point.index))
+        .filter(|j| opts.shard.has(j.index))
         .collect();
     std::fs::create_dir_all(&opts.out).map_err(|e| io(&opts.out, e))?;
     let manifest_path = opts.out.join("batch.toml");
@@ -326,7 +410,7 @@ pub fn run_batch(spec: &Spec, opts: &Options) -> Result<Outcome, BatchError> {
         let mut last_good = None;
         while let Some((row, off)) = reader.next_row() {
             let Some(job) = mine.get(kept) else { break };
-            if row.index != job.point.index || row.run_id != job.run_id {
+            if row.index != job.index || row.run_id != job.run_id() {
                 return Err(BatchError::OtherBatch {
                     dir: opts.out.clone(),
                     message: format!(
@@ -334,8 +418,8 @@ pub fn run_batch(spec: &Spec, opts: &Options) -> Result<Outcome, BatchError> {
                         kept + 1,
                         row.index,
                         row.run_id,
-                        job.point.index,
-                        job.run_id
+                        job.index,
+                        job.run_id()
                     ),
                 });
             }
@@ -369,7 +453,7 @@ pub fn run_batch(spec: &Spec, opts: &Options) -> Result<Outcome, BatchError> {
             writer.replay(row)?;
         }
     }
-    let todo: Vec<&Job> = mine[kept..].to_vec();
+    let todo: &[&Job] = &mine[kept..];
     let mut outcome = Outcome {
         planned: mine.len() as u64,
         skipped: kept as u64,
@@ -387,12 +471,16 @@ pub fn run_batch(spec: &Spec, opts: &Options) -> Result<Outcome, BatchError> {
         .thread_name(|i| format!("batch-{i}"))
         .build()
         .map_err(|e| BatchError::Output(e.to_string()))?;
+    if !todo.is_empty() {
+        preload(spec, &world, &pool);
+    }
+    drop(world);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let mut progress = Reporter::new(opts.progress, todo.len() as u64, kept as u64);
     let (tx, rx) = std::sync::mpsc::channel::<(usize, Row)>();
     let result: Result<(), BatchError> = std::thread::scope(|scope| {
-        let todo = &todo;
+        let plan = &plan;
         let (next, stop, cols, logs) = (&next, &stop, &cols, logs.as_deref());
         scope.spawn(move || {
             pool.scope(|s| {
@@ -405,7 +493,7 @@ pub fn run_batch(spec: &Spec, opts: &Options) -> Result<Outcome, BatchError> {
                             }
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(job) = todo.get(i) else { break };
-                            let row = run_one(spec, job, cols, logs);
+                            let row = run_one(spec, plan, job, cols, logs);
                             if tx.send((i, row)).is_err() {
                                 break;
                             }

@@ -2,65 +2,15 @@
 //! counts and bad specs. Short runs (a few ticks) keep this quick; the 120-tick sweep
 //! runs with CHOKEPOINT_SLOW_TESTS=1.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::Path;
+
+use common::{agents, bundled, spec_file, tmp};
 
 use chokepoint_batch::error::BatchError;
 use chokepoint_batch::path::PathError;
 use chokepoint_batch::{Options, Progress, Shard, Spec, Tournament, merge, run_batch};
-
-/// Build the bundled strategies next to the test binary's target dir, once.
-fn agents() {
-    static AGENTS: std::sync::Once = std::sync::Once::new();
-    AGENTS.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut build = Command::new(cargo);
-        build.current_dir(root).args(["build", "--quiet"]);
-        for a in [
-            "passive",
-            "producer",
-            "china-controls",
-            "us-coalition",
-            "hedging-ally",
-        ] {
-            build.args(["-p", a]);
-        }
-        let out = build.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "building the bundled agents failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
-}
-
-fn bundled() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../worlds/critical-minerals-2026.toml")
-        .canonicalize()
-        .unwrap()
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chokepoint-batch-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn spec_file(dir: &Path, body: &str) -> PathBuf {
-    let p = dir.join("spec.toml");
-    std::fs::write(
-        &p,
-        format!(
-            "[batch]\nworld = {:?}\n{body}",
-            bundled().display().to_string()
-        ),
-    )
-    .unwrap();
-    p
-}
 
 /// 3 escalation settings x 2 seeds, 6 ticks.
 const SWEEP: &str = r#"ticks = 6

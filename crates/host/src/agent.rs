@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chokepoint_abi as abi;
 use chokepoint_engine::components::StableId;
@@ -49,6 +49,22 @@ unsafe impl Send for Agent {}
 
 /// Label passed as the log callback's context: "<plugin>@<nation>".
 struct LogLabel(String);
+
+/// The label of `plugin` acting for `nation`, made once per process. A plugin may keep
+/// its logger (and so the label's address) for as long as it likes, so labels are never
+/// freed; interning them keeps that to one per (plugin, nation) pair instead of one per
+/// agent per run, which grew a batch's memory with its number of runs.
+fn log_label(plugin: &str, nation: &str) -> &'static LogLabel {
+    static LABELS: Mutex<BTreeMap<String, &'static LogLabel>> = Mutex::new(BTreeMap::new());
+    let text = format!("{plugin}@{nation}");
+    let mut labels = LABELS.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(label) = labels.get(&text) {
+        return label;
+    }
+    let label: &'static LogLabel = Box::leak(Box::new(LogLabel(text.clone())));
+    labels.insert(text, label);
+    label
+}
 
 extern "C" fn host_log(ctx: *mut c_void, level: u32, message: abi::Str) {
     // SAFETY: ctx is a leaked LogLabel; the message view is valid for the call.
@@ -125,14 +141,14 @@ pub struct Host {
 
 impl Host {
     /// Find, load and create the strategy of every nation that names one. Libraries are
-    /// loaded once per path, whatever the number of nations sharing them.
+    /// loaded once per path and process ([`Plugin::shared`]), whatever the number of nations
+    /// and runs sharing them; every nation of every host gets its own instance.
     pub fn load(
         world: &World,
         seed: u64,
         search: &SearchPath,
         policy: OnPluginError,
     ) -> Result<Host, HostError> {
-        let mut plugins: BTreeMap<PathBuf, Arc<Plugin>> = BTreeMap::new();
         let mut agents = Vec::new();
         let streams = RngStreams { seed };
         for (i, nation) in world.nations.iter().enumerate() {
@@ -140,21 +156,11 @@ impl Host {
                 continue;
             };
             let path = search.find(&binding.name, &nation.name)?;
-            let plugin = match plugins.get(&path) {
-                Some(p) => p.clone(),
-                None => {
-                    let p = Arc::new(Plugin::load(&path)?);
-                    plugins.insert(path.clone(), p.clone());
-                    p
-                }
-            };
+            let plugin = Plugin::shared(&path)?;
             let agent_seed = streams
                 .stream(StableId::of("nation", &nation.name), "strategy")
                 .next_u64();
-            let label: &'static LogLabel = Box::leak(Box::new(LogLabel(format!(
-                "{}@{}",
-                plugin.name, nation.name
-            ))));
+            let label = log_label(&plugin.name, &nation.name);
             let host_api = abi::HostApi {
                 ctx: label as *const LogLabel as *mut c_void,
                 log: host_log,

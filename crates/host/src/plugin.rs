@@ -1,6 +1,20 @@
 //! A loaded plugin library: handshake first, then the function table.
+//!
+//! A process loads each library once. [`Plugin::shared`] keeps every library it loaded
+//! (by the path it was found at) for the process's life, so the thousands of runs of a
+//! batch read, hash and `dlopen` each strategy once instead of once per run: the per-run
+//! cost was a file read and two hashes of every library, and the handles and boxes it
+//! leaked made a batch's memory grow with its number of runs. Sharing is safe because a
+//! `Plugin` is only the library's static function table and provenance; every run still
+//! creates its own instances with `create` and frees them with `destroy`. The cached
+//! hashes are those of the bytes that were loaded, which is also what `dlopen` keeps
+//! running if the file is rebuilt while the process lives (it returns the library
+//! already loaded under that name).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use chokepoint_abi as abi;
 use libloading::Library;
@@ -30,10 +44,53 @@ impl std::fmt::Debug for Plugin {
     }
 }
 
+/// What [`Plugin::shared`] found at a path: filled once, by the first caller.
+type Slot = Arc<OnceLock<Result<Arc<Plugin>, HostError>>>;
+
+/// Libraries this process loaded through [`Plugin::shared`], and refusals that are final
+/// for the process (the library is resident and would answer the same again).
+static LOADED: Mutex<BTreeMap<PathBuf, Slot>> = Mutex::new(BTreeMap::new());
+
+/// Library files read and hashed by this process (every [`Plugin::load`]).
+static FILES_READ: AtomicU64 = AtomicU64::new(0);
+
 impl Plugin {
-    /// Load `path`: check the ABI version before calling anything else, then fetch the
-    /// function table.
+    /// The library at `path`, loaded by the first call for that path in this process and
+    /// shared by every later one (see the module docs). A library that cannot be read or
+    /// opened is tried again next time; one that opened but was refused (missing symbol,
+    /// other ABI version) stays refused, with the same error.
+    pub fn shared(path: &Path) -> Result<Arc<Plugin>, HostError> {
+        // The map's lock only finds the path's slot; the slot makes other callers for the
+        // same path wait for its one load, while different libraries load in parallel.
+        let slot: Slot = LOADED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(path.to_path_buf())
+            .or_default()
+            .clone();
+        let result = slot
+            .get_or_init(|| Plugin::load(path).map(Arc::new))
+            .clone();
+        if matches!(result, Err(HostError::NotLoadable { .. })) {
+            let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+            if loaded.get(path).is_some_and(|s| Arc::ptr_eq(s, &slot)) {
+                loaded.remove(path);
+            }
+        }
+        result
+    }
+
+    /// How many library files this process has read and hashed (each [`Plugin::load`]):
+    /// with [`Plugin::shared`], one per distinct library however many runs use it.
+    pub fn files_read() -> u64 {
+        FILES_READ.load(Ordering::Relaxed)
+    }
+
+    /// Load `path` afresh: read and hash the file, `dlopen` it, check the ABI version
+    /// before calling anything else, then fetch the function table. Runs use
+    /// [`Plugin::shared`]; this is for tools and tests that want the checks themselves.
     pub fn load(path: &Path) -> Result<Self, HostError> {
+        FILES_READ.fetch_add(1, Ordering::Relaxed);
         let bytes = std::fs::read(path).map_err(|e| HostError::NotLoadable {
             path: path.to_path_buf(),
             message: e.to_string(),

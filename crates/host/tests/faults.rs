@@ -269,3 +269,62 @@ fn two_nations_share_one_library_with_different_params() {
     rates.sort_by(f64::total_cmp);
     assert_eq!(rates, vec![0.2, 0.3]);
 }
+
+#[test]
+fn hosts_share_one_loaded_library_and_each_gets_its_own_instances() {
+    let lib = strategy_lib();
+    let tariffs = |host: &mut Host, w: &Arc<World>| {
+        let mut sim = Simulation::new(w.clone(), 1);
+        host.decide(&mut sim).unwrap();
+        sim.step().unwrap();
+        sim.ecs()
+            .resource::<chokepoint_engine::Policies>()
+            .tariffs()
+            .map(|t| t.3)
+            .collect::<Vec<f64>>()
+    };
+    let (wa, wb) = (
+        world(&lib, "mode = \"ok\", rate = 0.2"),
+        world(&lib, "mode = \"ok\", rate = 0.3"),
+    );
+    let mut a = Host::load(&wa, 1, &SearchPath::default(), OnPluginError::Abort).unwrap();
+    let mut b = Host::load(&wb, 1, &SearchPath::default(), OnPluginError::Abort).unwrap();
+    assert!(
+        Arc::ptr_eq(&a.plugins()[0], &b.plugins()[0]),
+        "the second host reuses the library the first loaded"
+    );
+    assert!(Arc::ptr_eq(&a.plugins()[0], &Plugin::shared(&lib).unwrap()));
+    // Same library, separate instances: each host's strategy acts on its own params.
+    assert_eq!(tariffs(&mut a, &wa), vec![0.2]);
+    assert_eq!(tariffs(&mut b, &wb), vec![0.3]);
+    drop(a);
+    assert_eq!(
+        tariffs(&mut b, &wb),
+        vec![0.3],
+        "dropping a host leaves others' instances"
+    );
+}
+
+#[test]
+fn a_refused_library_stays_refused_with_the_same_error() {
+    let lib = common::build_plugin("test-wrong-abi");
+    let first = Plugin::shared(&lib).unwrap_err();
+    assert!(matches!(first, HostError::AbiMismatch { .. }), "{first}");
+    assert_eq!(Plugin::shared(&lib).unwrap_err(), first);
+}
+
+#[test]
+fn a_library_that_could_not_be_read_or_opened_is_tried_again() {
+    let dir = std::env::temp_dir().join(format!("chokepoint-host-retry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lib = dir.join("libretry.so");
+    std::fs::write(&lib, b"not an ELF file yet").unwrap();
+    assert!(matches!(
+        Plugin::shared(&lib),
+        Err(HostError::NotLoadable { .. })
+    ));
+    std::fs::copy(strategy_lib(), &lib).unwrap();
+    let plugin = Plugin::shared(&lib).expect("the second attempt loads the library now there");
+    assert!(Arc::ptr_eq(&plugin, &Plugin::shared(&lib).unwrap()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
