@@ -545,6 +545,51 @@ fn replay_to_seeks_from_the_nearest_snapshot_and_replay_verifies_from_tick_0() {
 }
 
 #[test]
+fn negotiating_and_adapting_runs_have_snapshots_that_replay_seeks_from() {
+    let dir = tmp("seek-state");
+    for world in ["forge-2026", "adaptation-demo"] {
+        let out = dir.join(world);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../worlds/{world}.toml"));
+        let o = bin()
+            .args(["-q", "run"])
+            .arg(&path)
+            .args(["--ticks", "30", "--snapshot-every", "12", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let log = chokepoint_runlog::read_log_file(&out.join("run.log")).unwrap();
+        let last = &log.snapshots.last().expect("snapshots").state;
+        if world == "forge-2026" {
+            assert!(
+                !last.negotiation.agreements.is_empty(),
+                "FORGE negotiates before tick 24"
+            );
+        } else {
+            assert!(last.adaptation.substitution.iter().any(|s| s[0] != 0.0));
+        }
+        assert_eq!(
+            log.snapshots.iter().map(|s| s.tick).collect::<Vec<_>>(),
+            [11, 23],
+            "{world}: after the 12th and the 24th tick"
+        );
+        let o = bin()
+            .arg("replay")
+            .arg(out.join("run.log"))
+            .args(["--to", "29"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success()
+                && stdout.contains("verified 6 ticks from the snapshot after tick 23"),
+            "{world}: {stdout}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+#[test]
 fn export_writes_parquet_and_csv_tables_of_a_run() {
     let dir = tmp("export");
     let log = run_to(&dir.join("run"), &[]);

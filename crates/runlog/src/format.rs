@@ -131,8 +131,9 @@ impl LogWriter {
             && (entry.tick + 1).is_multiple_of(self.snapshot_every)
             && let Some(state) = sim.restorable_state()
         {
-            // (No snapshot while the run holds state snapshots cannot carry yet:
-            // `replay --to` then seeks from an earlier one or replays from tick 0.)
+            // (No snapshot if the state would not restore the run's digest, should the
+            // engine gain state snapshots do not carry: `replay --to` then seeks from an
+            // earlier one or replays from tick 0.)
             self.write_snapshot(&SnapshotEntry {
                 tick: entry.tick,
                 state: LoggedState::from_engine(&state),
