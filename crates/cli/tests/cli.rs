@@ -545,7 +545,7 @@ fn replay_to_seeks_from_the_nearest_snapshot_and_replay_verifies_from_tick_0() {
 }
 
 #[test]
-fn negotiating_and_adapting_runs_have_snapshots_that_replay_seeks_from() {
+fn negotiating_and_adapting_runs_have_snapshots_that_replay_seeks_from_and_export_their_tables() {
     let dir = tmp("seek-state");
     for world in ["forge-2026", "adaptation-demo"] {
         let out = dir.join(world);
@@ -586,6 +586,31 @@ fn negotiating_and_adapting_runs_have_snapshots_that_replay_seeks_from() {
             "{world}: {stdout}{}",
             String::from_utf8_lossy(&o.stderr)
         );
+        // Every table the run wrote comes out of the log byte for byte.
+        let exported = out.join("export");
+        let o = bin()
+            .arg("export")
+            .arg(out.join("run.log"))
+            .args(["--format", "csv", "--out"])
+            .arg(&exported)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut compared = 0;
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "csv") {
+                let name = path.file_name().unwrap();
+                let theirs = std::fs::read(exported.join(name))
+                    .unwrap_or_else(|e| panic!("{world}: {name:?} exported: {e}"));
+                assert!(
+                    std::fs::read(&path).unwrap() == theirs,
+                    "{world}: exported {name:?} differs from the run's"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 13, "{world}: the run's tables");
     }
 }
 
