@@ -40,6 +40,35 @@ pub enum Phase {
     Advance,
 }
 
+/// Trade cost of every (commodity, exporter, importer), as [`World::trade_cost`] gives
+/// it. Built rule by rule rather than by asking `trade_cost` for every cell (which
+/// searches the rules each time): the last matching rule wins in both, and a
+/// simulation is built for every run, seek and snapshot check.
+fn trade_cost_table(def: &World) -> TradeCostTable {
+    let n = def.nations.len();
+    let mut base = vec![def.trade.default_usd_per_t; n * n];
+    for k in 0..n {
+        base[k * n + k] = 0.0;
+    }
+    let mut table = vec![base; def.commodities.len()];
+    for rule in &def.trade.overrides {
+        for (c, t) in table.iter_mut().enumerate() {
+            if rule.commodity.is_some_and(|rc| rc.index() != c) {
+                continue;
+            }
+            for from in &rule.from {
+                for to in &rule.to {
+                    let (j, i) = (from.index(), to.index());
+                    if j != i && j < n && i < n {
+                        t[j * n + i] = rule.usd_per_t;
+                    }
+                }
+            }
+        }
+    }
+    TradeCostTable(table)
+}
+
 /// One run: the ECS world and the schedule that steps it.
 pub struct Simulation {
     ecs: bevy_ecs::world::World,
@@ -166,23 +195,7 @@ impl Simulation {
                 }
             }
         }
-        let costs = TradeCostTable(
-            (0..def.commodities.len())
-                .map(|c| {
-                    let mut t = vec![0.0; n_nations * n_nations];
-                    for j in 0..n_nations {
-                        for i in 0..n_nations {
-                            t[j * n_nations + i] = def.trade_cost(
-                                NationId(j as u32),
-                                NationId(i as u32),
-                                chokepoint_world::CommodityId(c as u32),
-                            );
-                        }
-                    }
-                    t
-                })
-                .collect(),
-        );
+        let costs = trade_cost_table(&def);
 
         ecs.insert_resource(WorldDef(def.clone()));
         ecs.insert_resource(Clock::default());

@@ -132,10 +132,17 @@ impl Simulation {
     /// one's state digest: the check that keeps a writer from logging a snapshot replay
     /// would refuse, should the engine gain state that [`EngineState`] forgets.
     pub fn restorable_state(&self) -> Option<EngineState> {
+        self.restorable_state_with_digest(self.state_digest())
+    }
+
+    /// [`restorable_state`](Self::restorable_state) for a caller that already holds this
+    /// simulation's [`state_digest`](Self::state_digest) (a log writer has it in the
+    /// tick's record), so it is not taken twice.
+    pub fn restorable_state_with_digest(&self, digest: [u8; 32]) -> Option<EngineState> {
         let state = self.engine_state();
         let seed = self.ecs().resource::<RngStreams>().seed;
         let restored = Simulation::from_state(self.world_def().clone(), seed, &state).ok()?;
-        (restored.state_digest() == self.state_digest()).then_some(state)
+        (restored.state_digest() == digest).then_some(state)
     }
 
     /// The state after the last tick (see the module docs).

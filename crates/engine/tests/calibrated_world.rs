@@ -307,3 +307,32 @@ fn the_first_year_reproduces_sourced_price_levels() {
         failures.join("\n")
     );
 }
+
+/// The simulation's trade cost table (built rule by rule) is the world's `trade_cost`
+/// for every commodity and pair of nations.
+#[test]
+fn the_trade_cost_table_is_the_worlds_trade_cost() {
+    use chokepoint_engine::TradeCostTable;
+    use chokepoint_world::{CommodityId, NationId};
+    let world = bundled();
+    assert!(
+        !world.trade.overrides.is_empty(),
+        "the world overrides some costs"
+    );
+    let sim = Simulation::new(world.clone(), 1);
+    let table = &sim.ecs().resource::<TradeCostTable>().0;
+    let n = world.nations.len();
+    assert_eq!(table.len(), world.commodities.len());
+    for (c, t) in table.iter().enumerate() {
+        for j in 0..n {
+            for i in 0..n {
+                let want = world.trade_cost(
+                    NationId(j as u32),
+                    NationId(i as u32),
+                    CommodityId(c as u32),
+                );
+                assert_eq!(t[j * n + i].to_bits(), want.to_bits(), "{c} {j} -> {i}");
+            }
+        }
+    }
+}
