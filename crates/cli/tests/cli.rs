@@ -493,6 +493,11 @@ fn runs_with_one_and_two_threads_log_identical_ticks_that_replay() {
         chokepoint_runlog::read_log_file(&two).unwrap(),
     );
     assert_eq!((a.header.threads, b.header.threads), (1, 2));
+    assert_eq!(
+        a.header.snapshot_every, 60,
+        "default: five years of monthly ticks"
+    );
+    assert!(a.snapshots.is_empty(), "none in 30 ticks");
     assert_eq!(a.ticks.len(), 30);
     assert!(
         a.ticks.iter().any(|t| !t.actions.is_empty()),
@@ -514,12 +519,9 @@ fn runs_with_one_and_two_threads_log_identical_ticks_that_replay() {
 #[test]
 fn replay_to_seeks_from_the_nearest_snapshot_and_replay_verifies_from_tick_0() {
     let dir = tmp("seek");
-    let log = run_to(&dir, &[]);
+    let log = run_to(&dir, &["--snapshot-every", "12"]);
     let header = chokepoint_runlog::read_log_file(&log).unwrap();
-    assert_eq!(
-        header.header.snapshot_every, 12,
-        "default: a year of monthly ticks"
-    );
+    assert_eq!(header.header.snapshot_every, 12);
     assert_eq!(
         header.snapshots.iter().map(|s| s.tick).collect::<Vec<_>>(),
         [11, 23]
