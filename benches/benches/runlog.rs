@@ -5,6 +5,8 @@
 //!   no log.
 //! - `runlog/run_with_plugins_and_log`: the same, plus the log as `chokepoint run`
 //!   writes it (header, one record per tick, a snapshot every 12 ticks) to a file.
+//! - `runlog/run_with_plugins_and_log_every_60`: a snapshot every 60 ticks (the
+//!   default of `chokepoint run` since five years of ticks).
 //! - `runlog/run_with_plugins_and_log_no_snapshots`: the same log without snapshots
 //!   (`--snapshot-every 0`), so the two costs of logging (a record and a state digest
 //!   per tick; a snapshot per K ticks) can be told apart.
@@ -169,6 +171,13 @@ fn bench(c: &mut Criterion) {
         b.iter_batched(
             host,
             |h| black_box(run(&world, h, Some((&scratch, SNAPSHOT_EVERY)))),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("run_with_plugins_and_log_every_60", |b| {
+        b.iter_batched(
+            host,
+            |h| black_box(run(&world, h, Some((&scratch, 60)))),
             BatchSize::PerIteration,
         )
     });

@@ -11,10 +11,10 @@ use crate::summary::Summary;
 use crate::{Failure, RunArgs};
 
 /// Default years between snapshots. Seeking replays up to this many years of ticks after
-/// the nearest snapshot (about 0.5 ms a tick on the calibrated world), and each snapshot
-/// costs a few ticks' time to take and check (the check rebuilds a simulation from it);
-/// at one a year snapshots were ~15-20% of a run's time, at one every five years they
-/// are a few percent and a seek replays at most 59 monthly ticks (~30 ms).
+/// the nearest snapshot (0.6 to 0.7 ms a tick on the calibrated world), and each
+/// snapshot costs about a tick's time to take and check (the check rebuilds a simulation
+/// from it): at one a year snapshots were ~10% of a run's time, at one every five years
+/// a few percent, and a seek replays at most 59 monthly ticks (~40 ms).
 const SNAPSHOT_YEARS: u64 = 5;
 
 pub fn run(args: &RunArgs, quiet: bool) -> Result<(), Failure> {
