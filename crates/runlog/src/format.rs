@@ -132,12 +132,16 @@ impl LogWriter {
             && let Some(state) = sim.restorable_state_with_digest(entry.digest)
         {
             // (No snapshot if the state would not restore the run's digest, should the
-            // engine gain state snapshots do not carry: `replay --to` then seeks from an
-            // earlier one or replays from tick 0.)
-            self.write_snapshot(&SnapshotEntry {
-                tick: entry.tick,
-                state: LoggedState::from_engine(&state),
-            })?;
+            // engine gain state snapshots do not carry, or if the log's mirror cannot
+            // name a string the engine wrote (a history kind, say): `replay --to` then
+            // seeks from an earlier one or replays from tick 0.)
+            let state = LoggedState::from_engine(&state);
+            if state.to_engine().is_ok() {
+                self.write_snapshot(&SnapshotEntry {
+                    tick: entry.tick,
+                    state,
+                })?;
+            }
         }
         Ok(())
     }
