@@ -5,6 +5,11 @@
 //!   no log.
 //! - `runlog/run_with_plugins_and_log`: the same, plus the log as `chokepoint run`
 //!   writes it (header, one record per tick, a snapshot every 12 ticks) to a file.
+//! - `runlog/run_with_plugins_and_log_every_60`: a snapshot every 60 ticks (the
+//!   default of `chokepoint run` since five years of ticks).
+//! - `runlog/run_with_plugins_and_log_no_snapshots`: the same log without snapshots
+//!   (`--snapshot-every 0`), so the two costs of logging (a record and a state digest
+//!   per tick; a snapshot per K ticks) can be told apart.
 //! - `runlog/replay`: read that log back and replay it, verifying every digest (no
 //!   plugins).
 //! - `runlog/replay_to_last_tick`: `replay --to 119`, seeking from the last snapshot.
@@ -67,7 +72,7 @@ fn build_agents() -> PathBuf {
         .expect("the passive cdylib in cargo's output")
 }
 
-fn header(world: &World) -> Header {
+fn header(world: &World, snapshot_every: u64) -> Header {
     Header {
         format_version: FORMAT_VERSION,
         engine_version: "bench".into(),
@@ -81,14 +86,16 @@ fn header(world: &World) -> Header {
         command_line: vec!["bench".into()],
         plugins: vec![],
         forked_from: None,
-        snapshot_every: SNAPSHOT_EVERY,
+        snapshot_every,
         threads: 1,
     }
 }
 
-/// One run; with `log`, written as `chokepoint run` writes it.
-fn run(world: &Arc<World>, mut host: Host, log: Option<&Path>) -> Simulation {
-    let mut writer = log.map(|p| LogWriter::create(p, &header(world)).expect("log"));
+/// One run; with `log` (a file and the snapshot interval), written as `chokepoint run`
+/// writes it.
+fn run(world: &Arc<World>, mut host: Host, log: Option<(&Path, u64)>) -> Simulation {
+    let mut writer =
+        log.map(|(p, every)| LogWriter::create(p, &header(world, every)).expect("log"));
     let mut sim = Simulation::new(world.clone(), SEED);
     for _ in 0..TICKS {
         host.decide(&mut sim).expect("plugins decide");
@@ -130,7 +137,7 @@ fn bench(c: &mut Criterion) {
     let log_path = dir.join("run.log");
 
     // The log measured below, and its size.
-    run(&world, host(), Some(&log_path));
+    run(&world, host(), Some((&log_path, SNAPSHOT_EVERY)));
     let bytes = std::fs::read(&log_path).unwrap();
     let log = chokepoint_runlog::read_log(&bytes).unwrap();
     let header_bytes = 12 + 13 + serde_json::to_vec(&log.header).unwrap().len();
@@ -163,7 +170,21 @@ fn bench(c: &mut Criterion) {
     g.bench_function("run_with_plugins_and_log", |b| {
         b.iter_batched(
             host,
-            |h| black_box(run(&world, h, Some(&scratch))),
+            |h| black_box(run(&world, h, Some((&scratch, SNAPSHOT_EVERY)))),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("run_with_plugins_and_log_every_60", |b| {
+        b.iter_batched(
+            host,
+            |h| black_box(run(&world, h, Some((&scratch, 60)))),
+            BatchSize::PerIteration,
+        )
+    });
+    g.bench_function("run_with_plugins_and_log_no_snapshots", |b| {
+        b.iter_batched(
+            host,
+            |h| black_box(run(&world, h, Some((&scratch, 0)))),
             BatchSize::PerIteration,
         )
     });

@@ -132,7 +132,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = OnPluginError::Abort)]
     pub on_plugin_error: OnPluginError,
     /// Write a snapshot of the engine state to the log every K ticks, for
-    /// `replay --to` to seek from (default: one year of ticks; 0: none).
+    /// `replay --to` to seek from (default: five years of ticks; 0: none).
     #[arg(long, value_name = "K")]
     pub snapshot_every: Option<u64>,
     /// Size of the worker thread pool (default: one per core). The log and tables are

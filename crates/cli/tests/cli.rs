@@ -493,6 +493,11 @@ fn runs_with_one_and_two_threads_log_identical_ticks_that_replay() {
         chokepoint_runlog::read_log_file(&two).unwrap(),
     );
     assert_eq!((a.header.threads, b.header.threads), (1, 2));
+    assert_eq!(
+        a.header.snapshot_every, 60,
+        "default: five years of monthly ticks"
+    );
+    assert!(a.snapshots.is_empty(), "none in 30 ticks");
     assert_eq!(a.ticks.len(), 30);
     assert!(
         a.ticks.iter().any(|t| !t.actions.is_empty()),
@@ -514,12 +519,9 @@ fn runs_with_one_and_two_threads_log_identical_ticks_that_replay() {
 #[test]
 fn replay_to_seeks_from_the_nearest_snapshot_and_replay_verifies_from_tick_0() {
     let dir = tmp("seek");
-    let log = run_to(&dir, &[]);
+    let log = run_to(&dir, &["--snapshot-every", "12"]);
     let header = chokepoint_runlog::read_log_file(&log).unwrap();
-    assert_eq!(
-        header.header.snapshot_every, 12,
-        "default: a year of monthly ticks"
-    );
+    assert_eq!(header.header.snapshot_every, 12);
     assert_eq!(
         header.snapshots.iter().map(|s| s.tick).collect::<Vec<_>>(),
         [11, 23]
@@ -542,6 +544,76 @@ fn replay_to_seeks_from_the_nearest_snapshot_and_replay_verifies_from_tick_0() {
         o.status.success() && out.contains("verified 30 ticks in"),
         "{out}"
     );
+}
+
+#[test]
+fn negotiating_and_adapting_runs_have_snapshots_that_replay_seeks_from_and_export_their_tables() {
+    let dir = tmp("seek-state");
+    for world in ["forge-2026", "adaptation-demo"] {
+        let out = dir.join(world);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../worlds/{world}.toml"));
+        let o = bin()
+            .args(["-q", "run"])
+            .arg(&path)
+            .args(["--ticks", "30", "--snapshot-every", "12", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let log = chokepoint_runlog::read_log_file(&out.join("run.log")).unwrap();
+        let last = &log.snapshots.last().expect("snapshots").state;
+        if world == "forge-2026" {
+            assert!(
+                !last.negotiation.agreements.is_empty(),
+                "FORGE negotiates before tick 24"
+            );
+        } else {
+            assert!(last.adaptation.substitution.iter().any(|s| s[0] != 0.0));
+        }
+        assert_eq!(
+            log.snapshots.iter().map(|s| s.tick).collect::<Vec<_>>(),
+            [11, 23],
+            "{world}: after the 12th and the 24th tick"
+        );
+        let o = bin()
+            .arg("replay")
+            .arg(out.join("run.log"))
+            .args(["--to", "29"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success()
+                && stdout.contains("verified 6 ticks from the snapshot after tick 23"),
+            "{world}: {stdout}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        // Every table the run wrote comes out of the log byte for byte.
+        let exported = out.join("export");
+        let o = bin()
+            .arg("export")
+            .arg(out.join("run.log"))
+            .args(["--format", "csv", "--out"])
+            .arg(&exported)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut compared = 0;
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "csv") {
+                let name = path.file_name().unwrap();
+                let theirs = std::fs::read(exported.join(name))
+                    .unwrap_or_else(|e| panic!("{world}: {name:?} exported: {e}"));
+                assert!(
+                    std::fs::read(&path).unwrap() == theirs,
+                    "{world}: exported {name:?} differs from the run's"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, 13, "{world}: the run's tables");
+    }
 }
 
 #[test]

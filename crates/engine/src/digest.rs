@@ -4,20 +4,32 @@
 //! tick, so it must cover everything a later tick depends on and nothing that varies
 //! between equal runs: floats go in as their bits, entities in id order, never by
 //! `Entity`. BLAKE3 is pinned, unlike `DefaultHasher`.
+//!
+//! Why the bytes are gathered first and hashed once: the state is thousands of 8-byte
+//! fields, and a hasher update per field cost more than the hashing itself (the digest
+//! is taken every tick a run is logged, and every tick replay verifies). BLAKE3 of the
+//! concatenation is the digest incremental updates gave, so logs do not change.
+
+use std::io::Write as _;
 
 use crate::Simulation;
 use crate::components::*;
 use crate::market::MarketState;
 use crate::resources::*;
 
-struct Digest(blake3::Hasher);
+struct Digest(Vec<u8>);
 
 impl Digest {
     fn f(&mut self, x: f64) {
-        self.0.update(&x.to_bits().to_le_bytes());
+        self.0.extend_from_slice(&x.to_bits().to_le_bytes());
     }
     fn u(&mut self, x: u64) {
-        self.0.update(&x.to_le_bytes());
+        self.0.extend_from_slice(&x.to_le_bytes());
+    }
+    /// The value's `Debug` text, as `format!("{x:?}")` gives it.
+    fn debug(&mut self, x: &dyn std::fmt::Debug) {
+        // Writing to a Vec cannot fail.
+        let _ = write!(self.0, "{x:?}");
     }
 }
 
@@ -28,7 +40,7 @@ impl Simulation {
     pub fn state_digest(&self) -> [u8; 32] {
         let ecs = self.ecs();
         let index = ecs.resource::<Index>();
-        let mut d = Digest(blake3::Hasher::new());
+        let mut d = Digest(Vec::with_capacity(1 << 16));
         d.u(ecs.resource::<Clock>().tick);
         for &e in &index.nations {
             let t = ecs.get::<Treasury>(e).expect("nation");
@@ -72,7 +84,7 @@ impl Simulation {
         }
         for (&(m, x, dest), s) in policies.licences() {
             d.u(((m.0 as u64) << 40) | ((x.0 as u64) << 20) | dest.0 as u64);
-            d.0.update(format!("{:?}", s.licence).as_bytes());
+            d.debug(&s.licence);
             d.u(s.opens_at_tick);
         }
         for (m, n, f) in policies.floors() {
@@ -93,10 +105,10 @@ impl Simulation {
         // floats print as their shortest round-trip form, one to one with their bits.
         let neg = ecs.resource::<crate::negotiation::Negotiation>();
         for s in &neg.sessions {
-            d.0.update(format!("{s:?}").as_bytes());
+            d.debug(s);
         }
         for a in &neg.agreements {
-            d.0.update(format!("{a:?}").as_bytes());
+            d.debug(a);
         }
         for &t in &neg.trust {
             d.f(t);
@@ -156,7 +168,7 @@ impl Simulation {
             d.f(p.capacity_t_per_tick);
             d.u(p.arrives_at_tick);
         }
-        *d.0.finalize().as_bytes()
+        *blake3::hash(&d.0).as_bytes()
     }
 
     /// The actions queued for the next tick, in the order they will be applied.

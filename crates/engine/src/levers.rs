@@ -15,7 +15,7 @@ use crate::components::*;
 use crate::resources::*;
 
 /// Lever state: policies in force and what has been paid for but not yet arrived.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
 pub struct Levers {
     /// USD per tonne recycled, by (market recycled into, nation).
     pub recycling_subsidy: BTreeMap<(MarketId, NationId), f64>,

@@ -33,7 +33,7 @@ pub struct Recycling {
     pub pools: Vec<ScrapPool>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScrapPool {
     /// End-use consumption of the source market, latest first: `history[k]` is the
     /// consumption of `k + 1` ticks ago.

@@ -21,8 +21,14 @@ use chokepoint_world::{FirmId, Licence, MarketId, NationId, World};
 pub use chokepoint_clearing::Solution;
 
 use crate::Simulation;
+use crate::adaptation::{DemandAdaptation, SubstitutionState};
 use crate::components::*;
+use crate::investment::{FirmPipeline, FirmProject};
+use crate::levers::Levers;
 use crate::market::MarketState;
+use crate::negotiation::enforce::Enforcement;
+use crate::negotiation::{Agreement, HistoryRow, Negotiation, Notice, Session, Term};
+use crate::recycling::{Recycler, Recycling, ScrapPool};
 use crate::resources::*;
 
 /// Everything a later tick depends on that a run can change.
@@ -45,14 +51,45 @@ pub struct EngineState {
     /// Stockpiles: (market, owner, holdings t), in (market, owner) order.
     pub stockpiles: Vec<(u32, u32, f64)>,
     pub pipeline: Vec<Project>,
+    pub negotiation: NegotiationState,
+    /// What agreements imposed on the last tick (restaged every tick; kept so a
+    /// restored simulation is the one the state was taken from, field for field).
+    pub enforcement: Enforcement,
+    pub adaptation: AdaptationState,
+}
+
+/// Negotiation between ticks. This tick's rounds, events and time costs are drained
+/// into the tick record within the tick, and the round counter is back at 0, so
+/// between ticks they are empty and are not carried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NegotiationState {
+    pub sessions: Vec<Session>,
+    pub agreements: Vec<Agreement>,
+    /// `trust[i * nations + j]`.
+    pub trust: Vec<f64>,
+    /// Refused moves still shown to their makers.
+    pub notices: Vec<Notice>,
+    pub history: Vec<HistoryRow>,
+}
+
+/// Adaptation between ticks: substitution per adapting end use (parallel to the world's
+/// adaptation table), scrap pools per (stream, nation), levers in force and paid for,
+/// and firms' own projects. Recycling plants and mandated reserves are on the firms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdaptationState {
+    pub substitution: Vec<SubstitutionState>,
+    pub scrap: Vec<ScrapPool>,
+    pub levers: Levers,
+    pub firm_pipeline: Vec<FirmProject>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NationState {
     pub budget_usd: f64,
     pub revenue_usd: f64,
-    /// Per end use, in the nation's order: (demand-shock factor, consumed t).
-    pub end_uses: Vec<(f64, f64)>,
+    /// Per end use, in the nation's order: (demand-shock factor, consumed t, share of
+    /// the short-run curve left after substitution).
+    pub end_uses: Vec<(f64, f64, f64)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,6 +102,10 @@ pub struct FirmState {
     pub mc_at_capacity_usd_per_t: f64,
     pub output_t: f64,
     pub inputs_t: Vec<f64>,
+    /// Input stock a mandate makes it hold, per input slot.
+    pub reserve_t: Vec<f64>,
+    /// A recycling plant: (scrap stream, output capacity t per tick).
+    pub recycler: Option<(u32, f64)>,
     /// What it did in the last tick: produced, sold from stock, input-limited capacity,
     /// revenue.
     pub last_tick: [f64; 4],
@@ -88,15 +129,20 @@ pub struct StateMismatch(pub String);
 
 impl Simulation {
     /// The state after the last tick, but only if a simulation rebuilt from it has this
-    /// one's state digest. `EngineState` does not yet carry negotiation (sessions,
-    /// agreements, trust) or adaptation (substitution, scrap, levers, firms' projects)
-    /// state; while a run has any, no snapshot can restore it, and writers skip the
-    /// snapshot rather than log one that replay would refuse.
+    /// one's state digest: the check that keeps a writer from logging a snapshot replay
+    /// would refuse, should the engine gain state that [`EngineState`] forgets.
     pub fn restorable_state(&self) -> Option<EngineState> {
+        self.restorable_state_with_digest(self.state_digest())
+    }
+
+    /// [`restorable_state`](Self::restorable_state) for a caller that already holds this
+    /// simulation's [`state_digest`](Self::state_digest) (a log writer has it in the
+    /// tick's record), so it is not taken twice.
+    pub fn restorable_state_with_digest(&self, digest: [u8; 32]) -> Option<EngineState> {
         let state = self.engine_state();
         let seed = self.ecs().resource::<RngStreams>().seed;
         let restored = Simulation::from_state(self.world_def().clone(), seed, &state).ok()?;
-        (restored.state_digest() == self.state_digest()).then_some(state)
+        (restored.state_digest() == digest).then_some(state)
     }
 
     /// The state after the last tick (see the module docs).
@@ -116,7 +162,7 @@ impl Simulation {
                         .expect("nation")
                         .demands
                         .iter()
-                        .map(|u| (u.factor, u.consumed_t))
+                        .map(|u| (u.factor, u.consumed_t, u.adapted))
                         .collect(),
                 }
             })
@@ -139,6 +185,10 @@ impl Simulation {
                     mc_at_capacity_usd_per_t: p.mc_at_capacity_usd_per_t,
                     output_t: s.output_t,
                     inputs_t: s.inputs_t.to_vec(),
+                    reserve_t: s.reserve_t.to_vec(),
+                    recycler: ecs
+                        .get::<Recycler>(e)
+                        .map(|r| (r.stream as u32, r.capacity_t_per_tick)),
                     last_tick: [
                         t.produced_t,
                         t.sold_from_stock_t,
@@ -195,6 +245,23 @@ impl Simulation {
                 })
                 .collect(),
             pipeline: ecs.resource::<Pipeline>().0.clone(),
+            negotiation: {
+                let neg = ecs.resource::<Negotiation>();
+                NegotiationState {
+                    sessions: neg.sessions.clone(),
+                    agreements: neg.agreements.clone(),
+                    trust: neg.trust.clone(),
+                    notices: neg.notices.clone(),
+                    history: neg.history.clone(),
+                }
+            },
+            enforcement: ecs.resource::<Enforcement>().clone(),
+            adaptation: AdaptationState {
+                substitution: ecs.resource::<DemandAdaptation>().0.clone(),
+                scrap: ecs.resource::<Recycling>().pools.clone(),
+                levers: ecs.resource::<Levers>().clone(),
+                firm_pipeline: ecs.resource::<FirmPipeline>().0.clone(),
+            },
         }
     }
 
@@ -207,8 +274,8 @@ impl Simulation {
         seed: u64,
         state: &EngineState,
     ) -> Result<Simulation, StateMismatch> {
-        check_fits(&def, state)?;
         let mut sim = Simulation::new(def.clone(), seed);
+        check_fits(&def, &sim, state)?;
         let ecs = sim.ecs_mut();
         ecs.resource_mut::<Clock>().tick = state.next_tick;
         ecs.resource_mut::<Timeline>().next = state.timeline_next as usize;
@@ -218,12 +285,14 @@ impl Simulation {
             t.budget_usd = n.budget_usd;
             t.revenue_usd = n.revenue_usd;
             let mut u = ecs.get_mut::<EndUse>(e).expect("nation");
-            for (d, &(factor, consumed)) in u.demands.iter_mut().zip(&n.end_uses) {
+            for (d, &(factor, consumed, adapted)) in u.demands.iter_mut().zip(&n.end_uses) {
                 d.factor = factor;
                 d.consumed_t = consumed;
+                d.adapted = adapted;
             }
         }
         let mut index = ecs.resource::<Index>().clone();
+        let built = index.firms.len();
         for (i, f) in state.firms.iter().enumerate() {
             let plant = Plant {
                 capacity_t_per_tick: f.capacity_t_per_tick,
@@ -237,15 +306,48 @@ impl Simulation {
             for (slot, &x) in stocks.inputs_t.iter_mut().zip(&f.inputs_t) {
                 *slot = x;
             }
+            for (slot, &x) in stocks.reserve_t.iter_mut().zip(&f.reserve_t) {
+                *slot = x;
+            }
             let last = FirmTick {
                 produced_t: f.last_tick[0],
                 sold_from_stock_t: f.last_tick[1],
                 input_limited_capacity_t: f.last_tick[2],
                 revenue_usd: f.last_tick[3],
             };
-            if i < def.firms.len() {
+            let recycler = f.recycler.map(|(stream, capacity_t_per_tick)| Recycler {
+                stream: stream as usize,
+                capacity_t_per_tick,
+            });
+            if i < built {
+                // The world file's firms and recycling plants, spawned by `new`.
                 let mut ent = ecs.entity_mut(index.firms[i]);
                 ent.insert((plant, stocks, last));
+                if let Some(r) = recycler {
+                    ent.insert(r);
+                }
+            } else if let Some(r) = recycler {
+                // A recycling plant financed during the run, spawned as `spawn_recycler`
+                // spawns it (it buys no inputs).
+                let id = FirmId(i as u32);
+                let market = MarketId(f.market);
+                let e = ecs
+                    .spawn((
+                        Firm {
+                            id,
+                            nation: NationId(f.nation),
+                            market,
+                        },
+                        StableId::of("firm", &f.name),
+                        plant,
+                        stocks,
+                        last,
+                        r,
+                    ))
+                    .id();
+                index.firms.push(e);
+                index.firms_by_market[market.index()].push(id);
+                index.firm_names.push(f.name.clone());
             } else {
                 // Capacity commissioned during the run, spawned as commission_capacity does.
                 let id = FirmId(i as u32);
@@ -318,11 +420,29 @@ impl Simulation {
         }
         ecs.insert_resource(index);
         ecs.resource_mut::<Pipeline>().0.clone_from(&state.pipeline);
+        {
+            let mut neg = ecs.resource_mut::<Negotiation>();
+            let n = &state.negotiation;
+            neg.sessions.clone_from(&n.sessions);
+            neg.agreements.clone_from(&n.agreements);
+            neg.trust.clone_from(&n.trust);
+            neg.notices.clone_from(&n.notices);
+            neg.history.clone_from(&n.history);
+        }
+        ecs.insert_resource(state.enforcement.clone());
+        let a = &state.adaptation;
+        ecs.insert_resource(DemandAdaptation(a.substitution.clone()));
+        ecs.resource_mut::<Recycling>().pools.clone_from(&a.scrap);
+        ecs.insert_resource(a.levers.clone());
+        ecs.insert_resource(FirmPipeline(a.firm_pipeline.clone()));
         Ok(sim)
     }
 }
 
-fn check_fits(def: &World, s: &EngineState) -> Result<(), StateMismatch> {
+/// Whether `s` fits the world `fresh` was built from (`fresh`: `Simulation::new` of
+/// it): every count the engine indexes by, every id in range, so that restoring and
+/// stepping cannot index out of bounds.
+fn check_fits(def: &World, fresh: &Simulation, s: &EngineState) -> Result<(), StateMismatch> {
     let bad = |why: String| Err(StateMismatch(why));
     let (nn, nm) = (def.nations.len(), def.markets.len());
     if s.nations.len() != nn {
@@ -340,23 +460,38 @@ fn check_fits(def: &World, s: &EngineState) -> Result<(), StateMismatch> {
             ));
         }
     }
-    if s.firms.len() < def.firms.len() {
+    let ecs = fresh.ecs();
+    let index = ecs.resource::<Index>();
+    let built = index.firms.len();
+    if s.firms.len() < built {
         return bad(format!(
-            "{} firms, fewer than the world's {}",
-            s.firms.len(),
-            def.firms.len()
+            "{} firms, fewer than the world's {built}",
+            s.firms.len()
         ));
     }
+    let streams = &def.adaptation.recycling;
     for (i, f) in s.firms.iter().enumerate() {
         if f.nation as usize >= nn || f.market as usize >= nm {
             return bad(format!("firm {i} has an id out of range"));
         }
-        if let Some(d) = def.firms.get(i)
-            && (d.name != f.name || d.nation.0 != f.nation || d.market.0 != f.market)
+        if let Some(&e) = index.firms.get(i) {
+            let d = ecs.get::<Firm>(e).expect("firm");
+            let name = &index.firm_names[i];
+            if *name != f.name
+                || d.nation.0 != f.nation
+                || d.market.0 != f.market
+                || ecs.get::<Recycler>(e).is_some() != f.recycler.is_some()
+            {
+                return bad(format!("firm {i} is `{}`, the world's is `{name}`", f.name));
+            }
+        }
+        if let Some((stream, _)) = f.recycler
+            && streams
+                .get(stream as usize)
+                .is_none_or(|st| st.to.0 != f.market)
         {
             return bad(format!(
-                "firm {i} is `{}`, the world's is `{}`",
-                f.name, d.name
+                "firm {i} recycles stream {stream}, which does not supply its market"
             ));
         }
     }
@@ -408,6 +543,132 @@ fn check_fits(def: &World, s: &EngineState) -> Result<(), StateMismatch> {
             .all(|p| cell(p.market.0, p.host.0, p.funder.0))
     {
         return bad("a policy, stockpile or project names an id out of range".into());
+    }
+    check_negotiation(nn, nm, s)?;
+    check_adaptation(def, fresh, s)
+}
+
+fn check_negotiation(nn: usize, nm: usize, s: &EngineState) -> Result<(), StateMismatch> {
+    let bad = |why: &str| Err(StateMismatch(format!("negotiation: {why}")));
+    let nation = |n: NationId| n.index() < nn;
+    let market = |m: MarketId| m.index() < nm;
+    let term = |t: &Term| match *t {
+        Term::Offtake {
+            seller,
+            buyer,
+            market: m,
+            ..
+        } => nation(seller) && nation(buyer) && market(m),
+        Term::Tariff {
+            importer,
+            exporter,
+            market: m,
+            ..
+        } => nation(importer) && nation(exporter) && market(m),
+        Term::LicenceHold {
+            exporter,
+            destination,
+            market: m,
+            ..
+        } => nation(exporter) && nation(destination) && market(m),
+        Term::Finance {
+            funder,
+            host,
+            market: m,
+            ..
+        } => nation(funder) && nation(host) && market(m),
+        Term::Stockpile { market: m, .. } | Term::ClubFloor { market: m, .. } => market(m),
+        Term::Transfer { from, to, .. } => nation(from) && nation(to),
+        Term::ClubExit { .. } => true,
+    };
+    let n = &s.negotiation;
+    if n.trust.len() != nn * nn {
+        return bad("trust is not one value per pair of nations");
+    }
+    for (k, x) in n.sessions.iter().enumerate() {
+        let parties = x.parties.len();
+        if x.id as usize != k + 1
+            || [x.state.len(), x.discount.len(), x.time_cost_usd.len()] != [parties; 3]
+            || !x.parties.iter().all(|&p| nation(p))
+            || !nation(x.opener)
+            || !nation(x.next_proposer)
+            || !x.terms.iter().all(term)
+            || x.offer
+                .as_ref()
+                .is_some_and(|o| !nation(o.from) || !nation(o.to) || !o.terms.iter().all(term))
+        {
+            return bad(&format!("session {} does not fit", k + 1));
+        }
+    }
+    for (k, a) in n.agreements.iter().enumerate() {
+        let terms = a.terms.len();
+        if a.id as usize != k + 1
+            || a.membership.len() != a.parties.len()
+            || !a.parties.iter().all(|&p| nation(p))
+            || !a.renege.iter().all(|&p| nation(p))
+            || !a.terms.iter().all(term)
+            || !a.tariff_before.iter().all(|&(t, _)| t < terms)
+            || !a.offtake_from.iter().all(|&(t, _)| t < terms)
+        {
+            return bad(&format!("agreement {} does not fit", k + 1));
+        }
+    }
+    if !n.notices.iter().all(|x| nation(x.nation)) || !n.history.iter().all(|x| nation(x.nation)) {
+        return bad("a notice or history row names a nation out of range");
+    }
+    let e = &s.enforcement;
+    if !e
+        .deliveries
+        .iter()
+        .all(|d| market(d.market) && nation(d.seller) && nation(d.buyer))
+        || !e
+            .clubs
+            .iter()
+            .all(|c| market(c.market) && c.members.iter().all(|&m| nation(m)))
+        || e.settled_usd.len() > nn
+    {
+        return bad("a delivery, club rule or settlement names an id out of range");
+    }
+    Ok(())
+}
+
+fn check_adaptation(def: &World, fresh: &Simulation, s: &EngineState) -> Result<(), StateMismatch> {
+    let bad = |why: &str| Err(StateMismatch(format!("adaptation: {why}")));
+    let (nn, nm) = (def.nations.len(), def.markets.len());
+    let ad = &def.adaptation;
+    let a = &s.adaptation;
+    if a.substitution.len() != ad.demand.len() {
+        return bad("substitution is not one state per adapting end use");
+    }
+    let pools = &fresh.ecs().resource::<Recycling>().pools;
+    if a.scrap.len() != pools.len()
+        || a.scrap
+            .iter()
+            .zip(pools)
+            .any(|(p, q)| p.history.len() != q.history.len())
+    {
+        return bad("scrap pools do not match the world's streams and product lifetimes");
+    }
+    let l = &a.levers;
+    let cell = |&(m, n): &(MarketId, NationId)| m.index() < nm && n.index() < nn;
+    if !l.recycling_subsidy.keys().all(cell)
+        || !l.capacity_subsidy.keys().all(cell)
+        || !l.mandates.keys().all(cell)
+        || !l.research.iter().all(|r| r.adaptation < ad.demand.len())
+        || !l
+            .recycling_projects
+            .iter()
+            .all(|p| p.stream < ad.recycling.len() && p.nation.index() < nn)
+        || l.next_event > ad.levers.len()
+    {
+        return bad("a lever names an id out of range");
+    }
+    if !a
+        .firm_pipeline
+        .iter()
+        .all(|p| p.firm.index() < s.firms.len() && p.market.index() < nm && p.nation.index() < nn)
+    {
+        return bad("a firm's project names an id out of range");
     }
     Ok(())
 }

@@ -15,8 +15,11 @@
 //!
 //! One row per observation; rows name things (nations, firms, commodities, stages)
 //! rather than numbering them. `prices`, `flows`, `production`, `shortages`,
-//! `stockpiles`, `events` and `clearing` have the same columns and meanings as the
-//! run's CSV tables (`chokepoint_tables`). The others:
+//! `stockpiles`, `events`, `clearing`, and the negotiation (`negotiation_rounds`, with
+//! `round` beside `tick`; `agreements`; `deliveries`) and adaptation (`substitution`,
+//! `recycling`, `pipeline`) tables have the same columns, meanings and CSV bytes as the
+//! run's CSV tables (`chokepoint_tables`), so a run's tables can be had again from its
+//! log alone. The others:
 //!
 //! - **policies** `(tick, kind, commodity, stage, nation_a, nation_b, value, detail)`:
 //!   the tariffs, export licences and import price floors in force after each tick, as
@@ -57,10 +60,9 @@
 //!
 //! Tables are declared once, in [`schema::TABLES`] (name, columns, types): the Parquet
 //! schema, the CSV header and the manifest all come from there, and both sinks handle
-//! any table. Adding one (agreements and negotiation rounds, with a `round` column beside
-//! `tick`, once negotiation is in the engine) is a `TableDef` in `TABLES` with its index
-//! constant next to the others, and the code in `rows.rs` that pushes its rows each
-//! tick; nothing else changes, and the pyarrow test checks its schema from the manifest.
+//! any table. Adding one is a `TableDef` in `TABLES` with its index constant next to
+//! the others, and the code in `rows.rs` that pushes its rows each tick; nothing else
+//! changes, and the pyarrow test checks its schema from the manifest.
 //!
 //! # Types and provenance
 //!
@@ -95,8 +97,9 @@ pub use schema::{ColumnType, TABLES, TableDef};
 use crate::sink::{CsvSink, ParquetSink, Sink};
 
 /// Version of the exported tables' layout, in every file's metadata and the manifest.
-/// Bumped on any change of columns or meanings.
-pub const EXPORT_VERSION: u32 = 1;
+/// Bumped on any change of columns or meanings. Version 2 added the negotiation and
+/// adaptation tables (the others are as in version 1).
+pub const EXPORT_VERSION: u32 = 2;
 
 /// Parquet key-value metadata key holding the log's header as JSON.
 pub const HEADER_KEY: &str = "chokepoint.header";

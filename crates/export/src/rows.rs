@@ -3,7 +3,10 @@
 use std::borrow::Cow;
 
 use chokepoint_engine::components::EndUse;
-use chokepoint_engine::{Consumer, Index, LicenceState, Policies, PolicyAction, Simulation};
+use chokepoint_engine::negotiation::SessionKind;
+use chokepoint_engine::{
+    Consumer, Index, LicenceState, Policies, PolicyAction, Simulation, TickRecord,
+};
 use chokepoint_runlog::{LoggedAction, TickEntry, to_engine};
 use chokepoint_world::Lever;
 use chokepoint_world::{Licence, MarketId, NationId, World};
@@ -208,6 +211,8 @@ impl TickRows {
                 ],
             )?;
         }
+        write_negotiation(sink, world, rec)?;
+        write_adaptation(sink, world, firm_names, rec)?;
         Ok(())
     }
 
@@ -488,4 +493,154 @@ fn write_action(
             Cell::Text(detail),
         ],
     )
+}
+
+/// Negotiation rounds, agreements and deliveries, as the run's CSV tables write them.
+fn write_negotiation(
+    sink: &mut dyn Sink,
+    world: &World,
+    rec: &TickRecord,
+) -> Result<(), ExportError> {
+    let t = rec.tick;
+    let nation = |n: NationId| nation_name(world, n);
+    for r in &rec.negotiation {
+        sink.push(
+            NEGOTIATION_ROUNDS,
+            &[
+                Cell::Tick(t),
+                Cell::Count(r.round),
+                Cell::Count(r.session),
+                Cell::Count(r.session_round),
+                Cell::Name(&nation(r.nation)),
+                Cell::Name(r.action),
+                Cell::Name(r.outcome),
+                Cell::Text(Some(&r.detail)),
+            ],
+        )?;
+    }
+    for a in &rec.agreements {
+        let members: Vec<Cow<'_, str>> = a.members.iter().map(|&n| nation(n)).collect();
+        let terms = chokepoint_tables::describe_terms(world, &a.terms);
+        sink.push(
+            AGREEMENTS,
+            &[
+                Cell::Tick(t),
+                Cell::Count(a.agreement),
+                Cell::Count(a.session),
+                Cell::Name(match a.kind {
+                    SessionKind::Bilateral => "bilateral",
+                    SessionKind::Club => "club",
+                }),
+                Cell::Name(a.status.name()),
+                Cell::Text(Some(&members.join(";"))),
+                Cell::Tick(a.signed_tick),
+                Cell::Count(a.signed_round),
+                Cell::Count(a.session_round),
+                Cell::Count(a.shortfalls),
+                Cell::Text(Some(&terms)),
+            ],
+        )?;
+    }
+    for d in &rec.deliveries {
+        let (c, s) = market_names(world, d.market);
+        sink.push(
+            DELIVERIES,
+            &[
+                Cell::Tick(t),
+                Cell::Count(d.agreement),
+                Cell::Name(&c),
+                Cell::Name(&s),
+                Cell::Name(&nation(d.seller)),
+                Cell::Name(&nation(d.buyer)),
+                Cell::Num(d.planned_t),
+                Cell::Num(d.delivered_t),
+                Cell::Num(d.price_usd_per_t),
+                Cell::Num(d.resold_t),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Substitution, recycling and capacity under construction, as the run's CSV tables
+/// write them.
+fn write_adaptation(
+    sink: &mut dyn Sink,
+    world: &World,
+    firm_names: &[String],
+    rec: &TickRecord,
+) -> Result<(), ExportError> {
+    let t = rec.tick;
+    let nation = |n: NationId| nation_name(world, n);
+    for r in &rec.substitution {
+        let (c, s) = market_names(world, r.market);
+        let end_use = world
+            .nations
+            .get(r.nation.index())
+            .and_then(|n| n.demand.get(r.end_use))
+            .map_or(Cow::Owned(format!("end use #{}", r.end_use)), |d| {
+                Cow::Borrowed(d.end_use.as_str())
+            });
+        sink.push(
+            SUBSTITUTION,
+            &[
+                Cell::Tick(t),
+                Cell::Name(&c),
+                Cell::Name(&s),
+                Cell::Name(&nation(r.nation)),
+                Cell::Name(&end_use),
+                Cell::Num(r.price_usd_per_t),
+                Cell::Num(r.substitution_share),
+                Cell::Num(r.target_share),
+                Cell::Num(r.permanent_share),
+            ],
+        )?;
+    }
+    for r in &rec.recycling {
+        let (c, s) = market_names(world, r.market);
+        let share = if r.supply_t > 0.0 {
+            r.recycled_sold_t / r.supply_t
+        } else {
+            0.0
+        };
+        sink.push(
+            RECYCLING,
+            &[
+                Cell::Tick(t),
+                Cell::Name(&c),
+                Cell::Name(&s),
+                Cell::Name(&nation(r.nation)),
+                Cell::Num(r.scrap_arising_t),
+                Cell::Num(r.collected_t),
+                Cell::Num(r.recycled_t),
+                Cell::Num(r.recycled_sold_t),
+                Cell::Num(r.supply_t),
+                Cell::Num(share),
+                Cell::Num(r.scrap_stock_t),
+                Cell::Num(r.subsidy_usd),
+            ],
+        )?;
+    }
+    for r in &rec.pipeline {
+        let (c, s) = market_names(world, r.market);
+        let firm = r
+            .firm
+            .map(|f| firm_names.get(f.index()).map_or("?", String::as_str));
+        sink.push(
+            PIPELINE,
+            &[
+                Cell::Tick(t),
+                Cell::Name(&c),
+                Cell::Name(&s),
+                Cell::Name(&nation(r.nation)),
+                Cell::OptName(firm),
+                Cell::Name(&nation(r.funder)),
+                Cell::Name(r.kind),
+                Cell::Num(r.capacity_t),
+                Cell::Tick(r.started_tick),
+                Cell::Tick(r.arrives_at_tick),
+            ],
+        )?;
+    }
+    Ok(())
 }

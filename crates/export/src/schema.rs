@@ -100,6 +100,12 @@ pub(crate) const EVENTS: usize = 6;
 pub(crate) const ACTIONS: usize = 7;
 pub(crate) const WELFARE: usize = 8;
 pub(crate) const CLEARING: usize = 9;
+pub(crate) const NEGOTIATION_ROUNDS: usize = 10;
+pub(crate) const AGREEMENTS: usize = 11;
+pub(crate) const DELIVERIES: usize = 12;
+pub(crate) const SUBSTITUTION: usize = 13;
+pub(crate) const RECYCLING: usize = 14;
+pub(crate) const PIPELINE: usize = 15;
 
 /// Every exported table, in the order of the manifest. The first tables share names,
 /// columns and meanings with the run's CSV tables (`chokepoint_tables::TABLES`).
@@ -221,6 +227,102 @@ pub const TABLES: &[TableDef] = &[
             ("sweeps", Count),
             ("converged", Flag),
             ("residual", Number),
+        ],
+    },
+    // Negotiation: `tick` is market time, `round` the negotiation round inside it,
+    // `session_round` the bargaining period of the session (offers made so far).
+    TableDef {
+        name: "negotiation_rounds",
+        columns: &[
+            ("tick", Tick),
+            ("round", Count),
+            ("session", Count),
+            ("session_round", Count),
+            ("nation", Name),
+            ("action", Name),
+            ("outcome", Name),
+            ("detail", Text),
+        ],
+    },
+    // Every agreement in force or changed in the tick; members `;`-separated, terms
+    // described in words (as in the run's table).
+    TableDef {
+        name: "agreements",
+        columns: &[
+            ("tick", Tick),
+            ("agreement", Count),
+            ("session", Count),
+            ("kind", Name),
+            ("status", Name),
+            ("members", Text),
+            ("signed_tick", Tick),
+            ("signed_round", Count),
+            ("session_round", Count),
+            ("shortfalls", Count),
+            ("terms", Text),
+        ],
+    },
+    TableDef {
+        name: "deliveries",
+        columns: &[
+            ("tick", Tick),
+            ("agreement", Count),
+            ("commodity", Name),
+            ("stage", Name),
+            ("seller", Name),
+            ("buyer", Name),
+            ("planned_t", Number),
+            ("delivered_t", Number),
+            ("price_usd_per_t", Number),
+            ("resold_t", Number),
+        ],
+    },
+    TableDef {
+        name: "substitution",
+        columns: &[
+            ("tick", Tick),
+            ("commodity", Name),
+            ("stage", Name),
+            ("nation", Name),
+            ("end_use", Name),
+            ("price_usd_per_t", Number),
+            ("substitution_share", Number),
+            ("target_share", Number),
+            ("permanent_share", Number),
+        ],
+    },
+    TableDef {
+        name: "recycling",
+        columns: &[
+            ("tick", Tick),
+            ("commodity", Name),
+            ("stage", Name),
+            ("nation", Name),
+            ("scrap_arising_t", Number),
+            ("collected_t", Number),
+            ("recycled_t", Number),
+            ("recycled_sold_t", Number),
+            ("supply_t", Number),
+            ("recycled_share", Number),
+            ("scrap_stock_t", Number),
+            ("subsidy_usd", Number),
+        ],
+    },
+    // Capacity under construction; `firm` is empty (null) for capacity a nation
+    // financed and for recycling plants.
+    TableDef {
+        name: "pipeline",
+        columns: &[
+            ("tick", Tick),
+            ("commodity", Name),
+            ("stage", Name),
+            ("nation", Name),
+            ("firm", OptName),
+            ("funder", Name),
+            ("kind", Name),
+            ("capacity_t", Number),
+            ("started_tick", Tick),
+            ("arrives_at_tick", Tick),
         ],
     },
 ];

@@ -2,7 +2,8 @@
 //! and checked against the run: every table's schema (names and Arrow types) against the
 //! manifest, the provenance metadata, row counts, and the values of prices, flows,
 //! production, shortages, stockpiles, events, actions and budgets against the engine's
-//! own records of the same run, exactly (Parquet keeps float64 bits).
+//! own records of the same run, exactly (Parquet keeps float64 bits); then the same for
+//! the negotiation and adaptation tables of a run that negotiates and adapts.
 //!
 //! Python: `CHOKEPOINT_PYTHON` (default `python3`) must import pyarrow. `.ci/run`
 //! installs pyarrow from PyPI into a venv and points `CHOKEPOINT_PYTHON` at it. Without
@@ -171,6 +172,144 @@ fn expected_from_the_engine() -> Value {
     })
 }
 
+/// The negotiation and adaptation tables of [`make_state_log`]'s run, from the engine.
+fn expected_state_tables() -> Value {
+    let world = chokepoint_world::load(&adaptation_demo()).unwrap();
+    let w = &world;
+    let market = |m: chokepoint_world::MarketId| {
+        let d = &w.markets[m.index()];
+        (
+            w.commodities[d.commodity.index()].name.clone(),
+            d.stage.clone(),
+        )
+    };
+    let nation = |n: NationId| w.nations[n.index()].name.clone();
+    let (mut rounds, mut agreements, mut deliveries) = (vec![], vec![], vec![]);
+    let (mut substitution, mut recycling, mut pipeline) = (vec![], vec![], vec![]);
+    run_state_sim(TICKS - 1, |sim| {
+        let r = sim.record();
+        let t = r.tick;
+        for x in &r.negotiation {
+            rounds.push(json!([
+                t,
+                x.round,
+                x.session,
+                x.session_round,
+                nation(x.nation),
+                x.action,
+                x.outcome,
+                x.detail
+            ]));
+        }
+        for a in &r.agreements {
+            let members: Vec<String> = a.members.iter().map(|&n| nation(n)).collect();
+            agreements.push(json!([
+                t,
+                a.agreement,
+                a.status.name(),
+                members.join(";"),
+                a.signed_tick,
+                a.shortfalls
+            ]));
+        }
+        for d in &r.deliveries {
+            let (c, s) = market(d.market);
+            deliveries.push(json!([
+                t,
+                d.agreement,
+                c,
+                s,
+                nation(d.seller),
+                nation(d.buyer),
+                d.planned_t,
+                d.delivered_t,
+                d.price_usd_per_t,
+                d.resold_t
+            ]));
+        }
+        for x in &r.substitution {
+            let (c, s) = market(x.market);
+            substitution.push(json!([
+                t,
+                c,
+                s,
+                nation(x.nation),
+                w.nations[x.nation.index()].demand[x.end_use].end_use,
+                x.substitution_share,
+                x.target_share,
+                x.permanent_share
+            ]));
+        }
+        for x in &r.recycling {
+            let (c, s) = market(x.market);
+            recycling.push(json!([
+                t,
+                c,
+                s,
+                nation(x.nation),
+                x.scrap_arising_t,
+                x.collected_t,
+                x.recycled_t,
+                x.recycled_sold_t,
+                x.supply_t,
+                x.scrap_stock_t,
+                x.subsidy_usd
+            ]));
+        }
+        for x in &r.pipeline {
+            let (c, s) = market(x.market);
+            pipeline.push(json!([
+                t,
+                c,
+                s,
+                nation(x.nation),
+                x.firm.map(|f| sim.firm_names()[f.index()].clone()),
+                nation(x.funder),
+                x.kind,
+                x.capacity_t,
+                x.started_tick,
+                x.arrives_at_tick
+            ]));
+        }
+    });
+    let table = |columns: &[&str], rows: Vec<Value>| json!({"columns": columns, "rows": rows});
+    json!({
+        "ticks": TICKS,
+        "nations": w.nations.len(),
+        "seed": SEED,
+        "world_hash": w.hash,
+        "tables": {
+            "negotiation_rounds": table(&["tick", "round", "session", "session_round", "nation", "action", "outcome", "detail"], rounds),
+            "agreements": table(&["tick", "agreement", "status", "members", "signed_tick", "shortfalls"], agreements),
+            "deliveries": table(&["tick", "agreement", "commodity", "stage", "seller", "buyer", "planned_t", "delivered_t", "price_usd_per_t", "resold_t"], deliveries),
+            "substitution": table(&["tick", "commodity", "stage", "nation", "end_use", "substitution_share", "target_share", "permanent_share"], substitution),
+            "recycling": table(&["tick", "commodity", "stage", "nation", "scrap_arising_t", "collected_t", "recycled_t", "recycled_sold_t", "supply_t", "scrap_stock_t", "subsidy_usd"], recycling),
+            "pipeline": table(&["tick", "commodity", "stage", "nation", "firm", "funder", "kind", "capacity_t", "started_tick", "arrives_at_tick"], pipeline),
+        },
+    })
+}
+
+/// Run the script on an export directory with the expected rows; panic unless it passes.
+fn read_with_pyarrow(python: &str, out: &std::path::Path, expected: &std::path::Path) {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/read_with_pyarrow.py");
+    let result = Command::new(python)
+        .arg(&script)
+        .arg(out)
+        .arg(expected)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    println!("{stdout}");
+    assert!(
+        result.status.success() && stdout.contains(" passed, 0 failed"),
+        "{} failed ({}):\n{stdout}\n{stderr}",
+        script.display(),
+        result.status
+    );
+}
+
 #[test]
 fn pyarrow_reads_every_table_with_its_schema_and_the_values_of_the_run() {
     let python = match python_with_pyarrow() {
@@ -192,22 +331,15 @@ fn pyarrow_reads_every_table_with_its_schema_and_the_values_of_the_run() {
     export(&log, &out, Format::Parquet).unwrap();
     let expected = dir.join("expected.json");
     std::fs::write(&expected, expected_from_the_engine().to_string()).unwrap();
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/read_with_pyarrow.py");
-    let result = Command::new(&python)
-        .arg(&script)
-        .arg(&out)
-        .arg(&expected)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {python}: {e}"));
-    let stdout = String::from_utf8_lossy(&result.stdout);
-    let stderr = String::from_utf8_lossy(&result.stderr);
-    println!("{stdout}");
-    assert!(
-        result.status.success() && stdout.contains(" passed, 0 failed"),
-        "{} failed ({}):\n{stdout}\n{stderr}",
-        script.display(),
-        result.status
-    );
+    read_with_pyarrow(&python, &out, &expected);
+    // A run that negotiates and adapts: the negotiation and adaptation tables.
+    let state_dir = dir.join("state");
+    std::fs::create_dir_all(&state_dir).unwrap();
+    let log = make_state_log(&state_dir, TICKS);
+    let out = state_dir.join("out");
+    export(&log, &out, Format::Parquet).unwrap();
+    let expected = state_dir.join("expected.json");
+    std::fs::write(&expected, expected_state_tables().to_string()).unwrap();
+    read_with_pyarrow(&python, &out, &expected);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,9 +6,10 @@ Usage: read_with_pyarrow.py EXPORT_DIR [EXPECTED_JSON]
 Reads every table listed in EXPORT_DIR/manifest.json with pyarrow (and with polars too
 when it is importable) and checks: the schema's column names and types match the
 manifest; the file carries the run's header under `chokepoint.header`; prices are finite
-and > 0; and goods balance: per (tick, commodity, stage, nation), the flows into the
+and > 0; goods balance: per (tick, commodity, stage, nation), the flows into the
 nation (domestic included) equal what its consumers obtained in the shortages table,
-within 1e-6 relative. With EXPECTED_JSON (written by the Rust test from the engine's own
+within 1e-6 relative; and the negotiation and adaptation tables are consistent
+(rounds within a tick, deliveries at most planned, recycled share, pipeline ticks). With EXPECTED_JSON (written by the Rust test from the engine's own
 records of the same run), every listed table's listed columns must equal the expected
 rows exactly and in order (Parquet keeps float64 bits; JSON numbers round-trip), and the
 provenance must name the run's seed and world hash.
@@ -133,6 +134,40 @@ def main(out_dir, expected_path=None):
         for w, o, x in zip(sh["wanted_t"], sh["obtained_t"], sh["shortage_t"])
     )
     check(ok, "shortage_t = max(0, wanted_t - obtained_t)")
+
+    # Negotiation and adaptation tables (present in every export; rows only when the
+    # run negotiated or adapted).
+    rounds = tables["negotiation_rounds"].to_pydict()
+    check(all(0 <= r < 4 for r in rounds["round"]), "negotiation rounds are 0..4 within a tick")
+    d = tables["deliveries"].to_pydict()
+    check(
+        all(0.0 <= got <= planned * (1 + REL_TOL) + 1e-9 for got, planned in zip(d["delivered_t"], d["planned_t"])),
+        "deliveries: 0 <= delivered_t <= planned_t",
+    )
+    ag = tables["agreements"].to_pydict()
+    check(all(s <= t for s, t in zip(ag["signed_tick"], ag["tick"])), "agreements are signed by the tick they are listed at")
+    r = tables["recycling"].to_pydict()
+    check(
+        all(
+            close(share, sold / supply if supply > 0 else 0.0)
+            for share, sold, supply in zip(r["recycled_share"], r["recycled_sold_t"], r["supply_t"])
+        ),
+        "recycling: recycled_share = recycled_sold_t / supply_t",
+    )
+    sub = tables["substitution"].to_pydict()
+    check(
+        all(math.isfinite(x) and x < 1.0 for x in sub["substitution_share"]),
+        "substitution shares are finite and below 1",
+    )
+    p = tables["pipeline"].to_pydict()
+    check(
+        all((f is not None) == (k == "firm") for f, k in zip(p["firm"], p["kind"])),
+        "pipeline: a firm is named exactly for firms' own projects",
+    )
+    check(
+        all(s <= t < a for s, t, a in zip(p["started_tick"], p["tick"], p["arrives_at_tick"])),
+        "pipeline: started <= tick < arrival",
+    )
 
     # Welfare: one row per nation and tick.
     welfare = tables["welfare"]

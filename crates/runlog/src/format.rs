@@ -118,9 +118,9 @@ impl LogWriter {
         Ok(())
     }
 
-    /// Append one tick of `sim` (which has just run it) and, when the header's
-    /// `snapshot_every` says so, a snapshot of its state: what a run calls after each
-    /// tick.
+    /// Append one tick of `sim` (which has just run it; `entry.digest` is its state
+    /// digest) and, when the header's `snapshot_every` says so, a snapshot of its state:
+    /// what a run calls after each tick.
     pub fn write_tick_of(
         &mut self,
         sim: &chokepoint_engine::Simulation,
@@ -129,14 +129,19 @@ impl LogWriter {
         self.write_tick(entry)?;
         if self.snapshot_every > 0
             && (entry.tick + 1).is_multiple_of(self.snapshot_every)
-            && let Some(state) = sim.restorable_state()
+            && let Some(state) = sim.restorable_state_with_digest(entry.digest)
         {
-            // (No snapshot while the run holds state snapshots cannot carry yet:
-            // `replay --to` then seeks from an earlier one or replays from tick 0.)
-            self.write_snapshot(&SnapshotEntry {
-                tick: entry.tick,
-                state: LoggedState::from_engine(&state),
-            })?;
+            // (No snapshot if the state would not restore the run's digest, should the
+            // engine gain state snapshots do not carry, or if the log's mirror cannot
+            // name a string the engine wrote (a history kind, say): `replay --to` then
+            // seeks from an earlier one or replays from tick 0.)
+            let state = LoggedState::from_engine(&state);
+            if state.to_engine().is_ok() {
+                self.write_snapshot(&SnapshotEntry {
+                    tick: entry.tick,
+                    state,
+                })?;
+            }
         }
         Ok(())
     }

@@ -27,17 +27,22 @@ mod types;
 pub use diff::{DiffReport, diff};
 pub use format::{LogContents, LogError, LogWriter, read_log, read_log_file};
 pub use replay::{ReplayError, ReplayReport, replay, replay_each, resume_at};
-pub use snapshot::{LoggedFirm, LoggedMarket, LoggedSolution, LoggedState, SnapshotEntry};
+pub use snapshot::{
+    LoggedAdaptation, LoggedAgreement, LoggedEnforcement, LoggedFirm, LoggedMarket,
+    LoggedNegotiation, LoggedSession, LoggedSolution, LoggedState, SnapshotEntry,
+};
 pub use types::{
     ForkInfo, Header, LoggedAction, LoggedLicence, LoggedNeg, LoggedTerm, PluginInfo, TickEntry,
     from_engine, to_engine,
 };
 
 /// Bumped on any change of layout or meaning. Version 2 added snapshot frames (kind 3)
-/// and the header's `snapshot_every` and `threads`.
-pub const FORMAT_VERSION: u32 = 2;
-/// The oldest version this reader still reads (version 1 is version 2 without
-/// snapshots).
-pub const OLDEST_READABLE_VERSION: u32 = 1;
+/// and the header's `snapshot_every` and `threads`; version 3 snapshots carry
+/// negotiation and adaptation state.
+pub const FORMAT_VERSION: u32 = 3;
+/// The oldest version this reader still reads. Version 2 snapshots do not decode as
+/// version 3's, and a reader that dropped them would seek differently from the writer's
+/// promise, so older logs are refused with the version that wrote them named.
+pub const OLDEST_READABLE_VERSION: u32 = 3;
 /// The first bytes of every log.
 pub const MAGIC: &[u8; 8] = b"CHOKELOG";

@@ -77,13 +77,13 @@ pub fn resume_at(log: &LogContents, to: u64) -> Result<Option<(u64, Simulation)>
         return Ok(None);
     };
     let world = load_world(log)?;
-    let sim =
-        Simulation::from_state(world, log.header.seed, &snap.state.to_engine()).map_err(|e| {
-            ReplayError::Snapshot {
-                tick: snap.tick,
-                message: e.to_string(),
-            }
-        })?;
+    let refused = |message: String| ReplayError::Snapshot {
+        tick: snap.tick,
+        message,
+    };
+    let state = snap.state.to_engine().map_err(refused)?;
+    let sim = Simulation::from_state(world, log.header.seed, &state)
+        .map_err(|e| refused(e.to_string()))?;
     let logged = log.ticks[snap.tick as usize].digest;
     let found = sim.state_digest();
     if found != logged {

@@ -469,7 +469,7 @@ pub enum LoggedTerm {
     },
 }
 
-mod neg_mirror {
+pub(crate) mod neg_mirror {
     use super::{LoggedNeg, LoggedTerm};
     use chokepoint_engine::negotiation::{Channel, NegAction, Term};
     use chokepoint_world::{MarketId, NationId};

@@ -1,6 +1,7 @@
 //! Adaptation levers in the run log: every lever kind round-trips through the log's
 //! types, and a run of the adaptation demo world with strategies' levers replays with
-//! every digest verified (the digest covers substitution, scrap, plants, projects).
+//! every digest verified (the digest covers substitution, scrap, plants, projects) and
+//! seeks from snapshots that carry all of that state.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ fn every_lever_round_trips_through_the_log_types() {
 }
 
 #[test]
-fn a_run_with_levers_replays_with_every_digest_verified() {
+fn a_run_with_levers_replays_and_seeks_from_snapshots_with_every_digest_verified() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../worlds/adaptation-demo.toml");
     let world = Arc::new(chokepoint_world::load(&path).unwrap());
     let header = Header {
@@ -57,7 +58,7 @@ fn a_run_with_levers_replays_with_every_digest_verified() {
         command_line: vec!["test".into()],
         plugins: vec![],
         forked_from: None,
-        snapshot_every: 0,
+        snapshot_every: 8,
         threads: 1,
     };
     let file = std::env::temp_dir().join(format!("chokepoint-levers-{}.log", std::process::id()));
@@ -117,7 +118,7 @@ fn a_run_with_levers_replays_with_every_digest_verified() {
             .collect();
         sim.step().unwrap();
         let rec = sim.record();
-        log.write_tick(&TickEntry {
+        let entry = TickEntry {
             tick: rec.tick,
             actions,
             events: rec
@@ -126,8 +127,8 @@ fn a_run_with_levers_replays_with_every_digest_verified() {
                 .map(|e| (e.kind.clone(), e.detail.clone()))
                 .collect(),
             digest: sim.state_digest(),
-        })
-        .unwrap();
+        };
+        log.write_tick_of(&sim, &entry).unwrap();
     }
     drop(log);
     let bytes = std::fs::read(&file).unwrap();
@@ -140,4 +141,25 @@ fn a_run_with_levers_replays_with_every_digest_verified() {
             .any(|(_, a)| matches!(a, LoggedAction::Lever(_)))
     );
     assert_eq!(replay(&log, None).unwrap().ticks_verified, 40);
+    // A snapshot after every 8th tick, each holding the levers' state, and each one a
+    // place replay seeks from with the digests of the ticks after it verified.
+    let ticks: Vec<u64> = log.snapshots.iter().map(|s| s.tick).collect();
+    assert_eq!(ticks, [7, 15, 23, 31, 39]);
+    let last = &log.snapshots.last().unwrap().state;
+    let a = &last.adaptation;
+    assert!(
+        a.substitution.iter().any(|s| s[0] != 0.0),
+        "substitution moved"
+    );
+    assert!(!a.levers.mandates.is_empty() && !a.levers.recycling_subsidy.is_empty());
+    assert!(last.firms.iter().any(|f| f.recycler.is_some()));
+    assert!(
+        last.firms
+            .iter()
+            .any(|f| f.reserve_t.iter().any(|&r| r > 0.0))
+    );
+    for snap in &log.snapshots[..4] {
+        let r = replay(&log, Some(snap.tick + 7)).unwrap();
+        assert_eq!((r.from_snapshot, r.ticks_verified), (Some(snap.tick), 7));
+    }
 }

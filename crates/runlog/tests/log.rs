@@ -17,7 +17,6 @@ fn bundled() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../worlds/critical-minerals-2026.toml")
 }
 
-/// A 24-tick run of the bundled world with actions from a scripted "strategy", logged.
 /// A log of the bundled world with scripted policy actions, written as `chokepoint run`
 /// writes it.
 fn make_log(ticks: u64) -> Vec<u8> {
@@ -25,8 +24,7 @@ fn make_log(ticks: u64) -> Vec<u8> {
 }
 
 /// The same, plus negotiation moves (an offtake agreed within the tick, a club, a
-/// renege). Snapshots cannot carry negotiation state yet, so such a log has none after
-/// the first move.
+/// renege).
 fn make_log_with(ticks: u64, negotiation: bool) -> Vec<u8> {
     let path = bundled();
     let world = Arc::new(chokepoint_world::load(&path).unwrap());
@@ -306,12 +304,6 @@ proptest! {
 #[test]
 fn negotiation_moves_and_their_effects_are_logged_and_replay_verifies_them() {
     let log = read_log(&make_log_with(14, true)).unwrap();
-    // Negotiation began at tick 2: no snapshot after it (the one after tick 1 stays).
-    assert!(
-        log.snapshots.iter().all(|s| s.tick < 2),
-        "{:?}",
-        log.snapshots.iter().map(|s| s.tick).collect::<Vec<_>>()
-    );
     let moves = log
         .ticks
         .iter()
@@ -333,6 +325,48 @@ fn negotiation_moves_and_their_effects_are_logged_and_replay_verifies_them() {
     assert_eq!(kinds, want);
     let report = replay(&log, None).unwrap();
     assert_eq!(report.ticks_verified, 14);
+}
+
+#[test]
+fn snapshots_of_a_negotiating_run_are_written_and_seek_like_a_full_replay() {
+    let log = read_log(&make_log_with(14, true)).unwrap();
+    // Negotiation begins at tick 2; every snapshot is still written.
+    let ticks: Vec<u64> = log.snapshots.iter().map(|s| s.tick).collect();
+    assert_eq!(ticks, [3, 7, 11]);
+    let neg = &log.snapshots[1].state.negotiation;
+    assert_eq!((neg.sessions.len(), neg.agreements.len()), (2, 2));
+    assert!(
+        neg.trust.iter().any(|&t| t != 0.5 && t != 1.0),
+        "trust moved"
+    );
+    assert!(!neg.history.is_empty());
+    assert!(!log.snapshots[1].state.enforcement.deliveries.is_empty());
+    assert!(!log.snapshots[1].state.enforcement.clubs.is_empty());
+    let mut full_rows = Vec::new();
+    replay_each(&log, None, |sim| {
+        full_rows.push(format!("{}{:?}", rows(sim), sim.record().negotiation))
+    })
+    .unwrap();
+    for snap in &log.snapshots {
+        let (tick, mut sim) = resume_at(&log, snap.tick).unwrap().unwrap();
+        assert_eq!(sim.state_digest(), log.ticks[tick as usize].digest);
+        assert_eq!(
+            LoggedState::from_engine(&sim.engine_state()),
+            snap.state,
+            "restored state after tick {tick}"
+        );
+        for entry in &log.ticks[tick as usize + 1..] {
+            for (n, a) in &entry.actions {
+                sim.submit(NationId(*n), to_engine(a));
+            }
+            sim.step().unwrap();
+            assert_eq!(sim.state_digest(), entry.digest, "after tick {tick}");
+            let got = format!("{}{:?}", rows(&sim), sim.record().negotiation);
+            assert_eq!(got, full_rows[entry.tick as usize]);
+        }
+    }
+    let r = replay(&log, Some(13)).unwrap();
+    assert_eq!((r.from_snapshot, r.ticks_verified), (Some(11), 2));
 }
 
 /// The rows of a tick that a restored run must reproduce bit for bit.
@@ -429,22 +463,22 @@ fn a_snapshot_that_does_not_restore_the_logged_state_is_refused() {
 fn a_snapshot_that_does_not_fit_the_world_is_an_error_not_a_panic() {
     let log = read_log(&make_log(8)).unwrap();
     let world = Arc::new(chokepoint_world::load(&bundled()).unwrap());
-    let mut state = log.snapshots[0].state.to_engine();
+    let mut state = log.snapshots[0].state.to_engine().unwrap();
     state.nations.pop();
     let err = Simulation::from_state(world.clone(), 5, &state)
         .err()
         .unwrap();
     assert!(err.to_string().contains("nations"), "{err}");
-    let mut state = log.snapshots[0].state.to_engine();
+    let mut state = log.snapshots[0].state.to_engine().unwrap();
     state.firms[0].name = "Somebody Else".into();
     let err = Simulation::from_state(world.clone(), 5, &state)
         .err()
         .unwrap();
     assert!(err.to_string().contains("Somebody Else"), "{err}");
-    let mut state = log.snapshots[0].state.to_engine();
+    let mut state = log.snapshots[0].state.to_engine().unwrap();
     state.tariffs.push((99, 0, 1, 0.5));
     assert!(Simulation::from_state(world.clone(), 5, &state).is_err());
-    let mut state = log.snapshots[0].state.to_engine();
+    let mut state = log.snapshots[0].state.to_engine().unwrap();
     let market = state
         .markets
         .iter_mut()
@@ -457,9 +491,18 @@ fn a_snapshot_that_does_not_fit_the_world_is_an_error_not_a_panic() {
 }
 
 #[test]
-fn a_version_1_log_still_reads() {
-    let mut bytes = make_log(4);
-    bytes[8..12].copy_from_slice(&1u32.to_le_bytes());
-    let log = read_log(&bytes).unwrap();
-    assert_eq!(log.ticks.len(), 4);
+fn logs_of_older_versions_are_refused_naming_both_versions() {
+    for old in [1u32, 2] {
+        let mut bytes = make_log(4);
+        bytes[8..12].copy_from_slice(&old.to_le_bytes());
+        let Err(err) = read_log(&bytes) else {
+            panic!("a version {old} log was read")
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains(&format!("format version {old}"))
+                && err.contains(&format!("reads version {FORMAT_VERSION}")),
+            "{err}"
+        );
+    }
 }

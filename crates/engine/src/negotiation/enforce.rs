@@ -45,7 +45,7 @@ pub struct ClubRule {
 }
 
 /// What agreements impose on this tick's clearing.
-#[derive(Resource, Debug, Clone, Default)]
+#[derive(Resource, Debug, Clone, Default, PartialEq)]
 pub struct Enforcement {
     /// By market, then agreement.
     pub deliveries: Vec<Delivery>,

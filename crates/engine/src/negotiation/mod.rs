@@ -260,6 +260,26 @@ impl NegError {
         }
     }
 
+    /// What a [`NegError::NegativeQuantity`] can name, and why a session can be closed
+    /// ([`NegError::SessionClosed`]): the static strings a restored notice maps back to.
+    pub const QUANTITIES: &'static [&'static str] = &[
+        "quantity",
+        "price",
+        "penalty",
+        "rate",
+        "capacity",
+        "cost per t/yr",
+        "offtake share",
+        "offtake price",
+        "buy price",
+        "release price",
+        "amount",
+        "floor",
+        "member tariff",
+        "time cost",
+    ];
+    pub const CLOSED: &'static [&'static str] = &["agreed", "expired"];
+
     /// Codes in the order of their numeric ids in the ABI (`id = index + 1`).
     pub const CODES: &'static [&'static str] = &[
         "unknown_session",
@@ -469,9 +489,23 @@ pub struct HistoryRow {
     pub round: u32,
     pub agreement: u32,
     pub nation: NationId,
-    /// signed, joined, kept, completed, breach, renege, leave, left, dissolved
+    /// One of [`HistoryRow::KINDS`].
     pub kind: &'static str,
     pub penalty_usd: f64,
+}
+
+impl HistoryRow {
+    /// Every kind of history row the engine writes (a snapshot names its rows' kinds
+    /// by these, so a restored history holds the engine's own strings).
+    pub const KINDS: &'static [&'static str] = &[
+        "signed",
+        "joined",
+        "completed",
+        "breach",
+        "renege",
+        "leave",
+        "left",
+    ];
 }
 
 /// All negotiation state: sessions, agreements, trust, and this tick's rows.

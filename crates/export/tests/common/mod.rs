@@ -207,6 +207,184 @@ pub fn run_sim(upto: u64, mut each: impl FnMut(&Simulation)) -> Simulation {
     sim
 }
 
+pub fn adaptation_demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../worlds/adaptation-demo.toml")
+}
+
+/// Before tick `t` of a run of the adaptation demo world: negotiation (an offtake
+/// offered and accepted within tick 2, a club proposed at tick 4 and joined) and every
+/// adaptation lever, so that every negotiation and adaptation table has rows. Runs the
+/// negotiation rounds it needs; what is left is pending for the step.
+pub fn negotiate_and_adapt(world: &World, sim: &mut Simulation, t: u64) {
+    use chokepoint_engine::negotiation::{Channel, NegAction, Term};
+    use chokepoint_world::Lever;
+    let china = world.nation_id("China").unwrap();
+    let japan = world.nation_id("Japan").unwrap();
+    let us = world.nation_id("United States").unwrap();
+    let oxide = world.market_id("rare-earths", "oxide").unwrap();
+    let magnet = world.market_id("rare-earths", "magnet").unwrap();
+    let negotiate = |sim: &mut Simulation, n: NationId, action: NegAction| {
+        let round = sim.negotiation_round();
+        sim.submit(n, PolicyAction::Negotiate { round, action });
+    };
+    match t {
+        2 => {
+            negotiate(
+                sim,
+                us,
+                NegAction::Open {
+                    counterparty: china,
+                    channel: Channel::Private,
+                    discount: [0.9, 0.8],
+                    time_cost_usd: [1000.0, 1000.0],
+                    deadline_rounds: 4,
+                    deadline_ticks: 2,
+                    terms: vec![Term::Offtake {
+                        seller: china,
+                        buyer: us,
+                        market: oxide,
+                        t_per_tick: 20.0,
+                        price_usd_per_t: 60_000.0,
+                        duration_ticks: 12,
+                        penalty_usd: 1e6,
+                    }],
+                },
+            );
+            sim.negotiate_round();
+            negotiate(sim, china, NegAction::Accept { session: 1 });
+            sim.negotiate_round();
+            sim.submit(
+                us,
+                PolicyAction::Lever(Lever::FundRecycling {
+                    market: oxide,
+                    t_per_year: 500.0,
+                    usd_per_tpy: 20000.0,
+                }),
+            );
+        }
+        3 => sim.submit(
+            japan,
+            PolicyAction::Lever(Lever::FundSubstitution {
+                market: magnet,
+                usd: 1.0e8,
+            }),
+        ),
+        4 => {
+            negotiate(
+                sim,
+                us,
+                NegAction::OpenClub {
+                    invitees: vec![japan],
+                    channel: Channel::Public,
+                    deadline_ticks: 3,
+                    terms: vec![Term::ClubFloor {
+                        market: magnet,
+                        floor_usd_per_t: 80_000.0,
+                        member_tariff: 0.0,
+                    }],
+                },
+            );
+            sim.negotiate_round();
+            negotiate(sim, japan, NegAction::Join { session: 2 });
+            sim.submit(
+                japan,
+                PolicyAction::Lever(Lever::CapacitySubsidy {
+                    market: oxide,
+                    share: 0.5,
+                }),
+            );
+        }
+        5 => sim.submit(
+            us,
+            PolicyAction::Lever(Lever::StockMandate {
+                market: oxide,
+                cover_ticks: 1.0,
+            }),
+        ),
+        6 => sim.submit(
+            japan,
+            PolicyAction::Lever(Lever::RecyclingSubsidy {
+                market: oxide,
+                usd_per_t: 8000.0,
+            }),
+        ),
+        _ => {}
+    }
+}
+
+/// Log `ticks` of the adaptation demo world with [`negotiate_and_adapt`] into `dir`.
+pub fn make_state_log(dir: &Path, ticks: u64) -> PathBuf {
+    let path = adaptation_demo();
+    let world = Arc::new(chokepoint_world::load(&path).unwrap());
+    let header = Header {
+        format_version: FORMAT_VERSION,
+        engine_version: "test".into(),
+        engine_build: String::new(),
+        world_name: world.name.clone(),
+        world_path: path.display().to_string(),
+        world_text: world.source.text.clone(),
+        world_hash: world.hash.clone(),
+        seed: SEED,
+        ticks_requested: ticks,
+        command_line: vec!["test".into()],
+        plugins: vec![],
+        forked_from: None,
+        snapshot_every: 6,
+        threads: 1,
+    };
+    let file = dir.join("run.log");
+    let mut log = LogWriter::create(&file, &header).unwrap();
+    let mut sim = Simulation::new(world.clone(), SEED);
+    for t in 0..ticks {
+        negotiate_and_adapt(&world, &mut sim, t);
+        let actions = sim
+            .pending_actions()
+            .iter()
+            .map(|(n, a)| (n.0, from_engine(a)))
+            .collect();
+        sim.step().unwrap();
+        let rec = sim.record();
+        let entry = TickEntry {
+            tick: rec.tick,
+            actions,
+            events: rec
+                .events
+                .iter()
+                .map(|e| (e.kind.clone(), e.detail.clone()))
+                .collect(),
+            digest: sim.state_digest(),
+        };
+        log.write_tick_of(&sim, &entry).unwrap();
+    }
+    log.flush().unwrap();
+    file
+}
+
+/// The run of [`make_state_log`] in memory, stepped to the end of tick `upto`.
+pub fn run_state_sim(upto: u64, mut each: impl FnMut(&Simulation)) -> Simulation {
+    let world = Arc::new(chokepoint_world::load(&adaptation_demo()).unwrap());
+    let mut sim = Simulation::new(world.clone(), SEED);
+    for t in 0..=upto {
+        negotiate_and_adapt(&world, &mut sim, t);
+        sim.step().unwrap();
+        each(&sim);
+    }
+    sim
+}
+
+/// Every table the run's CSV writer writes is exported, with the same header and
+/// byte-identical contents.
+pub fn assert_run_tables_are_exported_byte_identical(exported: &Path, run: &Path) {
+    for (name, columns) in chokepoint_tables::TABLES {
+        let def = chokepoint_export::schema::table(name)
+            .unwrap_or_else(|| panic!("table {name} is exported"));
+        assert_eq!(def.csv_header(), *columns, "columns of {name}");
+        let ours = std::fs::read(exported.join(format!("{name}.csv"))).unwrap();
+        let theirs = std::fs::read(run.join(format!("{name}.csv"))).unwrap();
+        assert!(ours == theirs, "{name}.csv differs from the run's table");
+    }
+}
+
 /// A Parquet file: its batches and its key-value metadata.
 pub struct ParquetTable {
     pub schema: arrow_schema::SchemaRef,
