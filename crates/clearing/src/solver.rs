@@ -7,8 +7,10 @@ use crate::root::{Eval, REL_QTOL, solve_increasing};
 
 /// Equilibrium (or best effort, see [`Solution::converged`]) of one market.
 ///
-/// All vectors are indexed like [`Market::nodes`] or [`Market::arcs`]. Every
-/// number is finite and non-negative. Goods balance by construction:
+/// Per-node vectors are indexed like [`Market::nodes`], per-arc ones like
+/// [`Solver::arcs`] after the solve that produced it (the market's listed
+/// arcs, then the routes opened by its rule). Every number is finite and
+/// non-negative. Goods balance by construction:
 /// `produced[j] = domestic[j] + sum of flow on arcs from j` and
 /// `consumed[i] = domestic[i] + sum of flow on arcs into i`, summed in arc
 /// index order.

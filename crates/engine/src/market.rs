@@ -79,7 +79,7 @@ impl TradeCostTable {
             .collect();
         let mut routes = Vec::new();
         let mut exceptions = Vec::new();
-        for table in full_trade_costs(world) {
+        for table in world.trade_cost_tables() {
             let cost_of = |j: usize, i: usize| table[j * n + i];
             let mut seen: Vec<Vec<u64>> = vec![Vec::new(); regions * regions];
             for j in 0..n {
@@ -135,35 +135,6 @@ impl TradeCostTable {
             Err(_) => self.routes[commodity].cost(from, to),
         }
     }
-}
-
-/// Trade cost of every (commodity, exporter, importer), `[c][from * n + to]`, as
-/// `World::trade_cost` gives it, built rule by rule (the last matching rule wins, as
-/// there) rather than by searching the rules for each cell: a simulation is built for
-/// every run, seek and snapshot check.
-fn full_trade_costs(world: &chokepoint_world::World) -> Vec<Vec<f64>> {
-    let n = world.nations.len();
-    let mut base = vec![world.trade.default_usd_per_t; n * n];
-    for k in 0..n {
-        base[k * n + k] = 0.0;
-    }
-    let mut table = vec![base; world.commodities.len()];
-    for rule in &world.trade.overrides {
-        for (c, t) in table.iter_mut().enumerate() {
-            if rule.commodity.is_some_and(|rc| rc.index() != c) {
-                continue;
-            }
-            for from in &rule.from {
-                for to in &rule.to {
-                    let (j, i) = (from.index(), to.index());
-                    if j != i && j < n && i < n {
-                        t[j * n + i] = rule.usd_per_t;
-                    }
-                }
-            }
-        }
-    }
-    table
 }
 
 /// Buffers reused across ticks so clearing does not allocate in steady state.

@@ -229,6 +229,36 @@ impl World {
             def.stage
         )
     }
+    /// [`trade_cost`](Self::trade_cost) of every (commodity, exporter, importer), as
+    /// `[commodity][from * nations + to]`, filled rule by rule (the last matching rule
+    /// wins, as there) rather than by searching the rules for each cell: engines build
+    /// it once per simulation, and a simulation is built for every run, seek and
+    /// snapshot check.
+    pub fn trade_cost_tables(&self) -> Vec<Vec<f64>> {
+        let n = self.nations.len();
+        let mut base = vec![self.trade.default_usd_per_t; n * n];
+        for k in 0..n {
+            base[k * n + k] = 0.0;
+        }
+        let mut tables = vec![base; self.commodities.len()];
+        for rule in &self.trade.overrides {
+            for (c, t) in tables.iter_mut().enumerate() {
+                if rule.commodity.is_some_and(|rc| rc.index() != c) {
+                    continue;
+                }
+                for from in &rule.from {
+                    for to in &rule.to {
+                        let (j, i) = (from.index(), to.index());
+                        if j != i && j < n && i < n {
+                            t[j * n + i] = rule.usd_per_t;
+                        }
+                    }
+                }
+            }
+        }
+        tables
+    }
+
     /// Trade cost from one nation to another for a commodity: the last matching
     /// override in file order, else the default. Zero within a nation.
     pub fn trade_cost(&self, from: NationId, to: NationId, commodity: CommodityId) -> f64 {
