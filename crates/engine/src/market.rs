@@ -665,9 +665,14 @@ fn prepare<'e>(
     market.arcs.clear();
     for &(j, i) in pairs.iter() {
         let (nj, ni) = (NationId(j as u32), NationId(i as u32));
-        let quota_t = match policies.arc_status(mid, nj, ni, tick) {
-            ArcStatus::Open { quota_t } => quota_t,
-            ArcStatus::Closed => 0.0,
+        // Most exporters have no licence at all: skip the look-up for them.
+        let quota_t = if !policies.has_licences(mid, nj) {
+            f64::INFINITY
+        } else {
+            match policies.arc_status(mid, nj, ni, tick) {
+                ArcStatus::Open { quota_t } => quota_t,
+                ArcStatus::Closed => 0.0,
+            }
         };
         let (mut ad_valorem, mut floor) = (policies.tariff(mid, ni, nj), policies.floor(mid, ni));
         if !enforcement.clubs.is_empty() {
