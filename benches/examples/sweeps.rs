@@ -1,5 +1,6 @@
 //! Which markets need many sweeps: steps a generated world and prints, per tick, the
-//! markets whose solve used more than 100 sweeps or did not converge.
+//! markets whose solve used more than 100 sweeps or did not converge (with the
+//! equilibrium gap left), and the state digest (to compare two builds bit for bit).
 //!
 //! cargo run --release -p chokepoint-benches --example sweeps -- 50 2000 30
 use std::sync::Arc;
@@ -26,16 +27,26 @@ fn main() {
             .iter()
             .filter(|c| c.sweeps > 100 || !c.converged)
             .map(|c| {
-                format!(
-                    "{}:{}{}",
-                    world.market_name(c.market),
-                    c.sweeps,
-                    if c.converged { "" } else { "!" }
-                )
+                if c.converged {
+                    format!("{}:{}", world.market_name(c.market), c.sweeps)
+                } else {
+                    format!(
+                        "{}:{}!(gap {:.1e})",
+                        world.market_name(c.market),
+                        c.sweeps,
+                        c.residual
+                    )
+                }
             })
             .collect();
+        let digest: String = sim
+            .state_digest()
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect();
         println!(
-            "tick {t}: {el:.2?}, {total} sweeps, {} flows; {}",
+            "tick {t}: {el:.2?}, digest {digest}, {total} sweeps, {} flows; {}",
             r.flows.len(),
             slow.join(" ")
         );

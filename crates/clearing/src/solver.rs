@@ -1182,6 +1182,9 @@ fn equilibrium_gap(market: &Net<'_>, sol: &Solution) -> f64 {
     if let Some(routes) = market.routes {
         let mut listed: Vec<(usize, usize)> = market.arcs.iter().map(|a| (a.to, a.from)).collect();
         listed.sort_unstable();
+        // Exporters listed into the importer at hand, stamped with it (plus one).
+        let mut stamp = vec![0usize; market.nodes.len()];
+        let mut next = 0;
         let mut by_region: Vec<Vec<(f64, usize)>> = vec![Vec::new(); routes.regions];
         for (j, node) in market.nodes.iter().enumerate() {
             if can_export(node) {
@@ -1195,13 +1198,17 @@ fn equilibrium_gap(market: &Net<'_>, sol: &Solution) -> f64 {
             let Some(p) = sol.local_price[i] else {
                 continue;
             };
+            while next < listed.len() && listed[next].0 <= i {
+                if listed[next].0 == i {
+                    stamp[listed[next].1] = i + 1;
+                }
+                next += 1;
+            }
             if node.demand.is_empty() {
                 continue;
             }
             for (r, group) in by_region.iter().enumerate() {
-                let first = group
-                    .iter()
-                    .find(|&&(_, j)| j != i && listed.binary_search(&(i, j)).is_err());
+                let first = group.iter().find(|&&(_, j)| j != i && stamp[j] != i + 1);
                 if let Some(&(fob, _)) = first {
                     let landed = fob + routes.cost[r * routes.regions + routes.region[i]];
                     if p > landed && node.demand.quantity(landed) > sol.consumed[i] + qtol {
@@ -1328,6 +1335,34 @@ fn carry_over(market: &Market, out: &mut Solution, pairs: &[(usize, usize)], arc
         return;
     }
     let n = market.nodes.len();
+    // Usual case: the market lists the same arcs as last time, in the same order
+    // (policies unchanged), so flows carry over one to one and the rest of `pairs`
+    // are the routes the rule opened, none of them listed (the solver opens only
+    // pairs the market does not list). No sort, no search.
+    let k = arcs.len();
+    if pairs.len() > k
+        && pairs[..k]
+            .iter()
+            .zip(arcs.iter())
+            .all(|(&(f, t), a)| f == a.from && t == a.to)
+    {
+        let mut routes: Vec<((usize, usize), f64)> = pairs[k..]
+            .iter()
+            .zip(&out.flow[k..])
+            .filter(|&(&(f, t), &x)| x > 0.0 && f < n && t < n && f != t)
+            .map(|(&pair, &x)| (pair, x))
+            .collect();
+        out.flow.truncate(k);
+        if let Some(rule) = &market.routes {
+            routes.sort_unstable_by_key(|r| r.0);
+            routes.dedup_by(|a, b| a.0 == b.0);
+            for ((f, t), x) in routes {
+                arcs.push(Arc::new(f, t, rule.cost(f, t)));
+                out.flow.push(x);
+            }
+        }
+        return;
+    }
     let mut listed: Vec<((usize, usize), usize)> = arcs
         .iter()
         .enumerate()

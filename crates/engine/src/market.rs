@@ -154,9 +154,6 @@ pub struct ClearingScratch {
     price_now: Vec<Vec<f64>>,
     /// Firms' expected price per market and nation, for planning.
     expected: Vec<Vec<f64>>,
-    firm_share: Vec<Share>,
-    /// (exporter, importer) pairs the current market lists arc by arc.
-    pairs: Vec<(usize, usize)>,
 }
 
 impl ClearingScratch {
@@ -197,18 +194,54 @@ impl ClearingScratch {
             levels,
             price_now: vec![vec![0.0; nations]; markets],
             expected: vec![vec![0.0; nations]; markets],
-            firm_share: Vec::new(),
-            pairs: Vec::new(),
         }
     }
 }
 
-/// (committed, user ramps, stockpile orders) of [`Job`], kept per market for reuse.
-type Sides = (
-    Vec<(f64, f64)>,
-    Vec<(f64, f64, f64, usize)>,
-    Vec<(NationId, StockpileOrder, f64, f64)>,
-);
+/// The buffers of a [`Job`], kept per market between ticks for reuse.
+#[derive(Clone, Default)]
+struct Sides {
+    committed: Vec<(f64, f64)>,
+    user_ramps: Vec<(f64, f64, f64, usize)>,
+    stock_orders: Vec<(NationId, StockpileOrder, f64, f64)>,
+    /// (exporter, importer) pairs the market lists arc by arc.
+    pairs: Vec<(usize, usize)>,
+    shares: Vec<Share>,
+    totals: Vec<f64>,
+    users: Vec<(f64, f64)>,
+}
+
+/// Firms as clearing reads and writes them.
+type Firms<'w, 's> = Query<
+    'w,
+    's,
+    (
+        &'static Firm,
+        &'static Plant,
+        &'static mut Stocks,
+        &'static mut FirmTick,
+    ),
+>;
+/// Nations as clearing reads and writes them.
+type Nations<'w, 's> = Query<'w, 's, (&'static mut EndUse, &'static mut Treasury)>;
+
+/// What a market's set-up reads of the world: shared by the markets of a batch,
+/// which are set up at once (in parallel in large worlds). Nothing here is written
+/// until the batch's write-back.
+struct View<'a, 'w, 's> {
+    world: &'a chokepoint_world::World,
+    tick: u64,
+    policies: &'a Policies,
+    index: &'a Index,
+    costs: &'a TradeCostTable,
+    orders: &'a StockpileOrders,
+    enforcement: &'a Enforcement,
+    firms: &'a Firms<'w, 's>,
+    nations: &'a Nations<'w, 's>,
+    stockpiles: &'a Query<'w, 's, &'static mut Stockpile>,
+    price_now: &'a [Vec<f64>],
+    expected: &'a [Vec<f64>],
+}
 
 /// One market's clearing between its set-up, which reads the world, and its
 /// write-back, which changes it. The solve in between touches nothing shared, so the
@@ -226,7 +259,19 @@ struct Job<'e> {
     /// Derived-demand ramps of the market's users: (lo, hi, q_max, nation).
     user_ramps: Vec<(f64, f64, f64, usize)>,
     stock_orders: Vec<(NationId, StockpileOrder, f64, f64)>,
+    pairs: Vec<(usize, usize)>,
     solved: Option<Result<clearing::Solution, clearing::ClearingError>>,
+    /// The market's prices before this tick's.
+    previous: Vec<f64>,
+    /// Sales split among the market's firms, then contract releases from
+    /// `releases_at`, then stockpile releases from `stocks_at` ([`Job::tally`]).
+    shares: Vec<Share>,
+    releases_at: usize,
+    stocks_at: usize,
+    /// Per nation: what its consumers would buy at its price ([`Job::tally`]).
+    totals: Vec<f64>,
+    /// Per user of the market (`Index::users_by_market`): (obtained, wanted).
+    users: Vec<(f64, f64)>,
 }
 
 impl Job<'_> {
@@ -240,6 +285,139 @@ impl Job<'_> {
             self.solver
                 .solve_from(&self.problem, warm, &self.warm_pairs),
         );
+    }
+
+    /// The write-back's arithmetic that only reads the world: how each nation's
+    /// sales split among its firms, and what each consumer obtained. Done for the
+    /// whole batch before any write-back (in parallel in large worlds); what it reads,
+    /// no write-back of the batch changes (see [`batch_size`]).
+    fn tally(&mut self, v: &View<'_, '_, '_>) {
+        let Some(Ok(sol)) = &self.solved else {
+            return;
+        };
+        let (index, firms, nations, price_now) = (v.index, v.firms, v.nations, v.price_now);
+        let m = self.mid.index();
+        let mdef = &v.world.markets[m];
+        let n_nations = v.world.nations.len();
+        let (committed, deliveries, delivered, stock_orders, user_ramps, previous) = (
+            &self.committed,
+            &self.deliveries,
+            &self.delivered,
+            &self.stock_orders,
+            &self.user_ramps,
+            &self.previous,
+        );
+        let firm_share = &mut self.shares;
+        // Who produced what: each nation's output shared among its firms by their curves.
+        let firms_here = &index.firms_by_market[m];
+        firm_share.clear();
+        for (pos, &f) in firms_here.iter().enumerate() {
+            let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
+            let (cm, cs) = committed[pos];
+            let n = firm.nation.index();
+            let s = sol.supply_price[n];
+            let input_cost: f64 = mdef
+                .inputs
+                .iter()
+                .map(|&(im, r)| r * price_now[im.index()][n])
+                .sum();
+            let cap = plant.capacity_t_per_tick;
+            let cap_eff = mdef
+                .inputs
+                .iter()
+                .enumerate()
+                .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
+            let made = if cap_eff - cm > 0.0 {
+                let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
+                ramp_up(s, lo + input_cost, hi + input_cost, cap_eff - cm)
+            } else {
+                0.0
+            };
+            let from_stock = ramp_up(
+                s,
+                plant.mc_at_zero_usd_per_t,
+                plant.mc_at_zero_usd_per_t,
+                stocks.output_t - cs,
+            );
+            firm_share.push(Share {
+                nation: n,
+                want_made: made,
+                want_stock: from_stock,
+                cap_made: (cap_eff - cm).max(0.0),
+                cap_stock: (stocks.output_t - cs).max(0.0),
+                made: 0.0,
+                stock: 0.0,
+            });
+        }
+        let releases_at = firm_share.len();
+        for (d, &q) in deliveries.iter().zip(delivered) {
+            if q > 0.0 {
+                firm_share.push(Share {
+                    nation: d.buyer.index(),
+                    want_made: 0.0,
+                    want_stock: q,
+                    cap_made: 0.0,
+                    cap_stock: q,
+                    made: 0.0,
+                    stock: 0.0,
+                });
+            }
+        }
+        let stocks_at = firm_share.len();
+        for &(owner, order, sell, _) in stock_orders {
+            let s = sol.supply_price[owner.index()];
+            firm_share.push(Share {
+                nation: owner.index(),
+                want_made: 0.0,
+                want_stock: ramp_up(s, order.min_price, order.min_price, sell),
+                cap_made: 0.0,
+                cap_stock: sell,
+                made: 0.0,
+                stock: 0.0,
+            });
+        }
+        split_sales(&sol.produced, firm_share);
+        self.releases_at = releases_at;
+        self.stocks_at = stocks_at;
+
+        // Who consumed what: each nation's purchases shared among its consumers.
+        // Each nation's demand at its price, summed in one pass over the consumers.
+        let price_at = |n: usize| sol.local_price[n].unwrap_or(previous[n]);
+        let totals = &mut self.totals;
+        totals.clear();
+        totals.resize(n_nations, 0.0);
+        for &(n, k) in &index.end_uses_by_market[m] {
+            let ni = n.index();
+            if sol.consumed[ni] > 0.0 {
+                let end_use = &nations.get(index.nations[ni]).expect("nation entity").0;
+                totals[ni] += end_use_quantity(&end_use.demands[k], price_at(ni));
+            }
+        }
+        for &(lo, hi, q_max, ni) in user_ramps.iter() {
+            if q_max > 0.0 && sol.consumed[ni] > 0.0 {
+                totals[ni] += ramp_down(price_at(ni), lo, hi, q_max);
+            }
+        }
+        for &(owner, order, _, buy) in stock_orders {
+            let ni = owner.index();
+            if buy > 0.0 && sol.consumed[ni] > 0.0 {
+                totals[ni] += ramp_down(price_at(ni), order.max_price, order.max_price, buy);
+            }
+        }
+        self.users.clear();
+        for &(lo, hi, q_max, ni) in user_ramps.iter() {
+            let obtained = if totals[ni] > 0.0 && q_max > 0.0 {
+                ramp_down(price_at(ni), lo, hi, q_max) * sol.consumed[ni] / totals[ni]
+            } else {
+                0.0
+            };
+            let wanted = if q_max > 0.0 {
+                ramp_down(previous[ni], lo, hi, q_max)
+            } else {
+                0.0
+            };
+            self.users.push((obtained, wanted));
+        }
     }
 }
 
@@ -345,9 +523,9 @@ pub fn clear_markets(
     orders: Res<StockpileOrders>,
     enforcement: Res<Enforcement>,
     mut markets: Query<&mut MarketState>,
-    mut firms: Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
-    mut nations: Query<(&mut EndUse, &mut Treasury)>,
-    mut stockpiles: Query<&mut Stockpile>,
+    mut firms: Firms,
+    mut nations: Nations,
+    mut stockpiles: Query<&'static mut Stockpile>,
 ) {
     if fault.0.is_some() {
         return;
@@ -377,28 +555,31 @@ pub fn clear_markets(
             rest = later;
             let mut jobs: Vec<Job> = batch
                 .iter()
-                .map(|&mid| {
-                    prepare(
-                        world,
-                        clock.tick,
-                        mid,
-                        &policies,
-                        &index,
-                        &costs,
-                        scratch,
-                        &orders,
-                        &enforcement,
-                        &mut markets,
-                        &firms,
-                        &nations,
-                        &stockpiles,
-                    )
-                })
+                .map(|&mid| take_job(mid, &index, &enforcement, scratch, &mut markets))
                 .collect();
+            let view = View {
+                world,
+                tick: clock.tick,
+                policies: &policies,
+                index: &index,
+                costs: &costs,
+                orders: &orders,
+                enforcement: &enforcement,
+                firms: &firms,
+                nations: &nations,
+                stockpiles: &stockpiles,
+                price_now: &scratch.price_now,
+                expected: &scratch.expected,
+            };
+            let run = |job: &mut Job| {
+                job.set_up(&view);
+                job.solve();
+                job.tally(&view);
+            };
             if parallel && jobs.len() > 1 {
-                jobs.par_iter_mut().for_each(Job::solve);
+                jobs.par_iter_mut().for_each(run);
             } else {
-                jobs.iter_mut().for_each(Job::solve);
+                jobs.iter_mut().for_each(run);
             }
             for job in jobs {
                 if let Err(err) = apply(
@@ -450,262 +631,285 @@ fn batch_size(level: &[MarketId], co_input: &[Vec<bool>], orders: &StockpileOrde
     level.len()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn prepare<'e>(
-    world: &chokepoint_world::World,
-    tick: u64,
+/// Take market `mid`'s problem, solver, buffers and warm start out of `scratch` and
+/// its state, for a [`Job`] that can be set up and solved away from the world.
+fn take_job<'e>(
     mid: MarketId,
-    policies: &Policies,
     index: &Index,
-    costs: &TradeCostTable,
-    scratch: &mut ClearingScratch,
-    orders: &StockpileOrders,
     enforcement: &'e Enforcement,
+    scratch: &mut ClearingScratch,
     markets: &mut Query<&mut MarketState>,
-    firms: &Query<(&Firm, &Plant, &mut Stocks, &mut FirmTick)>,
-    nations: &Query<(&mut EndUse, &mut Treasury)>,
-    stockpiles: &Query<&mut Stockpile>,
 ) -> Job<'e> {
     let m = mid.index();
-    let mdef = &world.markets[m];
-    let n_nations = world.nations.len();
-    let commodity = mdef.commodity.index();
-    let ClearingScratch {
-        solvers,
-        problems,
-        sides,
-        price_now,
-        expected,
-        pairs,
-        ..
-    } = scratch;
-    let mut market = std::mem::take(&mut problems[m]);
-    let solver = std::mem::take(&mut solvers[m]);
-    let (mut committed, mut user_ramps, mut stock_orders) = std::mem::take(&mut sides[m]);
-    committed.clear();
-    user_ramps.clear();
-    stock_orders.clear();
-
-    for node in market.nodes.iter_mut() {
-        node.supply.clear();
-        node.demand.clear();
-        node.export_cap = f64::INFINITY;
-    }
-
-    // Contracts first: what is delivered under agreements leaves the sellers' firms
-    // before the spot market sees them and reaches the buyers as supply at any price.
-    let deliveries: Vec<&Delivery> = enforcement.deliveries_in(mid).collect();
-    committed.resize(index.firms_by_market[m].len(), (0.0, 0.0));
-    let delivered = if deliveries.is_empty() {
-        Vec::new()
-    } else {
-        predeliver(
-            mdef,
-            mid,
-            tick,
-            policies,
-            index,
-            &deliveries,
-            &mut committed,
-            firms,
-        )
-    };
-    for (d, &q) in deliveries.iter().zip(&delivered) {
-        if q > 0.0 {
-            market.nodes[d.buyer.index()].supply.add_ramp(0.0, 0.0, q);
-        }
-    }
-
-    // Supply: this market's firms, less what they owe under contracts.
-    for (pos, &f) in index.firms_by_market[m].iter().enumerate() {
-        let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
-        let (cm, cs) = committed[pos];
-        let n = firm.nation.index();
-        let input_cost: f64 = mdef
-            .inputs
-            .iter()
-            .map(|&(im, r)| r * price_now[im.index()][n])
-            .sum();
-        let cap = plant.capacity_t_per_tick;
-        let cap_eff = mdef
-            .inputs
-            .iter()
-            .enumerate()
-            .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
-        let node = &mut market.nodes[n];
-        if cap_eff - cm > 0.0 {
-            let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
-            node.supply
-                .add_ramp(lo + input_cost, hi + input_cost, cap_eff - cm);
-        }
-        if stocks.output_t - cs > 0.0 {
-            node.supply.add_ramp(
-                plant.mc_at_zero_usd_per_t,
-                plant.mc_at_zero_usd_per_t,
-                stocks.output_t - cs,
-            );
-        }
-    }
-
-    // Demand: end uses, then downstream firms' derived demand for this input.
-    for &(n, k) in &index.end_uses_by_market[m] {
-        let (end_use, _) = nations
-            .get(index.nations[n.index()])
-            .expect("nation entity");
-        let d = &end_use.demands[k];
-        let q0 = d.def.reference_quantity_t_per_tick * d.scale();
-        let (p0, e) = (d.def.reference_price_usd_per_t, d.def.elasticity);
-        let demand = &mut market.nodes[n.index()].demand;
-        match d.def.form {
-            DemandForm::Linear => demand.add_linear(q0 * (1.0 + e), e * q0 / p0),
-            DemandForm::Isoelastic => demand.add_isoelastic(q0, p0, e),
-        }
-    }
-    for &(g, slot, r) in &index.users_by_market[m] {
-        let (firm, plant, stocks, _) = firms.get(index.firms[g.index()]).expect("firm entity");
-        let n = firm.nation.index();
-        let gdef = &world.markets[firm.market.index()];
-        let expected_output_price = expected[firm.market.index()][n];
-        let other_inputs: f64 = gdef
-            .inputs
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| *k != slot)
-            .map(|(_, &(im, rk))| rk * price_now[im.index()][n])
-            .sum();
-        let margin = expected_output_price - other_inputs;
-        let (hi, lo) = (
-            (margin - plant.mc_at_zero_usd_per_t) / r,
-            (margin - plant.mc_at_capacity_usd_per_t) / r,
-        );
-        let full = r * plant.capacity_t_per_tick + stocks.reserve_t[slot];
-        let held = stocks.inputs_t[slot];
-        let ramp = if hi > 0.0 && full > held && full > 0.0 {
-            let (lo, q) = (lo + (held / full) * (hi - lo), full - held);
-            // Prices are never negative: keep the part of the ramp above zero.
-            if lo < 0.0 {
-                (0.0, hi, q * hi / (hi - lo))
-            } else {
-                (lo, hi, q)
-            }
-        } else {
-            (0.0, 0.0, 0.0)
-        };
-        if ramp.2 > 0.0 {
-            market.nodes[n].demand.add_ramp(ramp.0, ramp.1, ramp.2);
-        }
-        user_ramps.push((ramp.0, ramp.1, ramp.2, n));
-    }
-    // Stockpiles: releases are supply at the owner's reserve price, buys are demand up
-    // to the owner's price limit and what its budget pays for.
-    for (&(om, owner), order) in orders
-        .0
-        .range((mid, NationId(0))..=(mid, NationId(u32::MAX)))
-    {
-        debug_assert_eq!(om, mid);
-        let holdings = index
-            .stockpiles
-            .get(&(mid, owner))
-            .and_then(|&e| stockpiles.get(e).ok())
-            .map_or(0.0, |s| s.holdings_t);
-        let budget = nations
-            .get(index.nations[owner.index()])
-            .expect("nation entity")
-            .1
-            .budget_usd;
-        let sell = order.release_t.min(holdings).max(0.0);
-        let buy = if order.max_price > 0.0 {
-            order.buy_t.min(budget.max(0.0) / order.max_price).max(0.0)
-        } else {
-            0.0
-        };
-        let node = &mut market.nodes[owner.index()];
-        if sell > 0.0 {
-            node.supply.add_ramp(order.min_price, order.min_price, sell);
-        }
-        if buy > 0.0 {
-            node.demand.add_ramp(order.max_price, order.max_price, buy);
-        }
-        stock_orders.push((owner, *order, sell, buy));
-    }
-
-    // Arcs. In large worlds only the pairs that policies, agreements or odd trade
-    // costs touch are listed (a ban as a closed arc); every other pair is a free-trade
-    // route the solver opens by the commodity's rule when it pays. In small ones every
-    // pair from a supplier to a buyer is listed.
-    pairs.clear();
-    let by_rule = n_nations >= ROUTES_FROM_NATIONS;
-    if by_rule {
-        pairs.extend(costs.exceptions[commodity].iter().map(|&(j, i, _)| (j, i)));
-        let (touched, floored) = policies.touched(mid);
-        pairs.extend(touched.map(|(j, i)| (j.index(), i.index())));
-        let everyone_into = |pairs: &mut Vec<(usize, usize)>, i: usize| {
-            pairs.extend((0..n_nations).filter(|&j| j != i).map(|j| (j, i)));
-        };
-        for i in floored {
-            everyone_into(pairs, i.index());
-        }
-        for club in enforcement.clubs.iter().filter(|c| c.market == mid) {
-            for &i in &club.members {
-                everyone_into(pairs, i.index());
-            }
-        }
-        pairs.sort_unstable();
-        pairs.dedup();
-    } else {
-        let nodes = &market.nodes;
-        for j in (0..n_nations).filter(|&j| !nodes[j].supply.is_empty()) {
-            pairs.extend(
-                (0..n_nations)
-                    .filter(|&i| i != j && !nodes[i].demand.is_empty())
-                    .map(|i| (j, i)),
-            );
-        }
-    }
-    market.arcs.clear();
-    for &(j, i) in pairs.iter() {
-        let (nj, ni) = (NationId(j as u32), NationId(i as u32));
-        // Most exporters have no licence at all: skip the look-up for them.
-        let quota_t = if !policies.has_licences(mid, nj) {
-            f64::INFINITY
-        } else {
-            match policies.arc_status(mid, nj, ni, tick) {
-                ArcStatus::Open { quota_t } => quota_t,
-                ArcStatus::Closed => 0.0,
-            }
-        };
-        let (mut ad_valorem, mut floor) = (policies.tariff(mid, ni, nj), policies.floor(mid, ni));
-        if !enforcement.clubs.is_empty() {
-            (ad_valorem, floor) = enforcement.arc(mid, ni, nj, ad_valorem, floor);
-        }
-        market.arcs.push(clearing::Arc {
-            from: j,
-            to: i,
-            transport_cost: costs.cost(commodity, j, i),
-            ad_valorem,
-            floor,
-            quota: quota_t,
-        });
-    }
-    if by_rule && market.routes.is_none() {
-        // Trade costs are fixed for the run: the rule is set once per market.
-        market.routes = Some(costs.routes[commodity].clone());
-    }
-
-    // Warm start from last tick: the solver carries flows over by pair.
-    let mut state = markets.get_mut(index.markets[m]).expect("market entity");
-    Job {
-        mid,
-        problem: market,
-        solver,
-        warm: state.warm.take(),
-        warm_pairs: std::mem::take(&mut state.warm_arcs),
-        deliveries,
-        delivered,
+    let Sides {
         committed,
         user_ramps,
         stock_orders,
+        pairs,
+        shares,
+        totals,
+        users,
+    } = std::mem::take(&mut scratch.sides[m]);
+    let mut state = markets.get_mut(index.markets[m]).expect("market entity");
+    Job {
+        mid,
+        problem: std::mem::take(&mut scratch.problems[m]),
+        solver: std::mem::take(&mut scratch.solvers[m]),
+        // Warm start from last tick: the solver carries flows over by pair.
+        warm: state.warm.take(),
+        warm_pairs: std::mem::take(&mut state.warm_arcs),
+        // Contracts first: what is delivered under agreements leaves the sellers'
+        // firms before the spot market sees them.
+        deliveries: enforcement.deliveries_in(mid).collect(),
+        delivered: Vec::new(),
+        committed,
+        user_ramps,
+        stock_orders,
+        pairs,
         solved: None,
+        previous: state.prices.previous.clone(),
+        shares,
+        releases_at: 0,
+        stocks_at: 0,
+        totals,
+        users,
+    }
+}
+
+impl<'e> Job<'e> {
+    /// Build the market's problem from the world as it stands before the batch's
+    /// write-back: curves of firms, end uses, downstream users and stockpiles, then
+    /// the arcs with their policies.
+    fn set_up(&mut self, v: &View<'_, '_, '_>) {
+        let View {
+            world,
+            tick,
+            policies,
+            index,
+            costs,
+            orders,
+            enforcement,
+            firms,
+            nations,
+            stockpiles,
+            price_now,
+            expected,
+        } = *v;
+        let mid = self.mid;
+        let m = mid.index();
+        let mdef = &world.markets[m];
+        let n_nations = world.nations.len();
+        let commodity = mdef.commodity.index();
+        let market = &mut self.problem;
+        let (committed, user_ramps, stock_orders, pairs) = (
+            &mut self.committed,
+            &mut self.user_ramps,
+            &mut self.stock_orders,
+            &mut self.pairs,
+        );
+        committed.clear();
+        user_ramps.clear();
+        stock_orders.clear();
+
+        for node in market.nodes.iter_mut() {
+            node.supply.clear();
+            node.demand.clear();
+            node.export_cap = f64::INFINITY;
+        }
+
+        // Contracts first: what is delivered under agreements leaves the sellers' firms
+        // before the spot market sees them and reaches the buyers as supply at any price.
+        let deliveries = &self.deliveries;
+        committed.resize(index.firms_by_market[m].len(), (0.0, 0.0));
+        self.delivered = if deliveries.is_empty() {
+            Vec::new()
+        } else {
+            predeliver(
+                mdef, mid, tick, policies, index, deliveries, committed, firms,
+            )
+        };
+        for (d, &q) in deliveries.iter().zip(&self.delivered) {
+            if q > 0.0 {
+                market.nodes[d.buyer.index()].supply.add_ramp(0.0, 0.0, q);
+            }
+        }
+
+        // Supply: this market's firms, less what they owe under contracts.
+        for (pos, &f) in index.firms_by_market[m].iter().enumerate() {
+            let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
+            let (cm, cs) = committed[pos];
+            let n = firm.nation.index();
+            let input_cost: f64 = mdef
+                .inputs
+                .iter()
+                .map(|&(im, r)| r * price_now[im.index()][n])
+                .sum();
+            let cap = plant.capacity_t_per_tick;
+            let cap_eff = mdef
+                .inputs
+                .iter()
+                .enumerate()
+                .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
+            let node = &mut market.nodes[n];
+            if cap_eff - cm > 0.0 {
+                let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
+                node.supply
+                    .add_ramp(lo + input_cost, hi + input_cost, cap_eff - cm);
+            }
+            if stocks.output_t - cs > 0.0 {
+                node.supply.add_ramp(
+                    plant.mc_at_zero_usd_per_t,
+                    plant.mc_at_zero_usd_per_t,
+                    stocks.output_t - cs,
+                );
+            }
+        }
+
+        // Demand: end uses, then downstream firms' derived demand for this input.
+        for &(n, k) in &index.end_uses_by_market[m] {
+            let (end_use, _) = nations
+                .get(index.nations[n.index()])
+                .expect("nation entity");
+            let d = &end_use.demands[k];
+            let q0 = d.def.reference_quantity_t_per_tick * d.scale();
+            let (p0, e) = (d.def.reference_price_usd_per_t, d.def.elasticity);
+            let demand = &mut market.nodes[n.index()].demand;
+            match d.def.form {
+                DemandForm::Linear => demand.add_linear(q0 * (1.0 + e), e * q0 / p0),
+                DemandForm::Isoelastic => demand.add_isoelastic(q0, p0, e),
+            }
+        }
+        for &(g, slot, r) in &index.users_by_market[m] {
+            let (firm, plant, stocks, _) = firms.get(index.firms[g.index()]).expect("firm entity");
+            let n = firm.nation.index();
+            let gdef = &world.markets[firm.market.index()];
+            let expected_output_price = expected[firm.market.index()][n];
+            let other_inputs: f64 = gdef
+                .inputs
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != slot)
+                .map(|(_, &(im, rk))| rk * price_now[im.index()][n])
+                .sum();
+            let margin = expected_output_price - other_inputs;
+            let (hi, lo) = (
+                (margin - plant.mc_at_zero_usd_per_t) / r,
+                (margin - plant.mc_at_capacity_usd_per_t) / r,
+            );
+            let full = r * plant.capacity_t_per_tick + stocks.reserve_t[slot];
+            let held = stocks.inputs_t[slot];
+            let ramp = if hi > 0.0 && full > held && full > 0.0 {
+                let (lo, q) = (lo + (held / full) * (hi - lo), full - held);
+                // Prices are never negative: keep the part of the ramp above zero.
+                if lo < 0.0 {
+                    (0.0, hi, q * hi / (hi - lo))
+                } else {
+                    (lo, hi, q)
+                }
+            } else {
+                (0.0, 0.0, 0.0)
+            };
+            if ramp.2 > 0.0 {
+                market.nodes[n].demand.add_ramp(ramp.0, ramp.1, ramp.2);
+            }
+            user_ramps.push((ramp.0, ramp.1, ramp.2, n));
+        }
+        // Stockpiles: releases are supply at the owner's reserve price, buys are demand up
+        // to the owner's price limit and what its budget pays for.
+        for (&(om, owner), order) in orders
+            .0
+            .range((mid, NationId(0))..=(mid, NationId(u32::MAX)))
+        {
+            debug_assert_eq!(om, mid);
+            let holdings = index
+                .stockpiles
+                .get(&(mid, owner))
+                .and_then(|&e| stockpiles.get(e).ok())
+                .map_or(0.0, |s| s.holdings_t);
+            let budget = nations
+                .get(index.nations[owner.index()])
+                .expect("nation entity")
+                .1
+                .budget_usd;
+            let sell = order.release_t.min(holdings).max(0.0);
+            let buy = if order.max_price > 0.0 {
+                order.buy_t.min(budget.max(0.0) / order.max_price).max(0.0)
+            } else {
+                0.0
+            };
+            let node = &mut market.nodes[owner.index()];
+            if sell > 0.0 {
+                node.supply.add_ramp(order.min_price, order.min_price, sell);
+            }
+            if buy > 0.0 {
+                node.demand.add_ramp(order.max_price, order.max_price, buy);
+            }
+            stock_orders.push((owner, *order, sell, buy));
+        }
+
+        // Arcs. In large worlds only the pairs that policies, agreements or odd trade
+        // costs touch are listed (a ban as a closed arc); every other pair is a free-trade
+        // route the solver opens by the commodity's rule when it pays. In small ones every
+        // pair from a supplier to a buyer is listed.
+        pairs.clear();
+        let by_rule = n_nations >= ROUTES_FROM_NATIONS;
+        if by_rule {
+            pairs.extend(costs.exceptions[commodity].iter().map(|&(j, i, _)| (j, i)));
+            let (touched, floored) = policies.touched(mid);
+            pairs.extend(touched.map(|(j, i)| (j.index(), i.index())));
+            let everyone_into = |pairs: &mut Vec<(usize, usize)>, i: usize| {
+                pairs.extend((0..n_nations).filter(|&j| j != i).map(|j| (j, i)));
+            };
+            for i in floored {
+                everyone_into(pairs, i.index());
+            }
+            for club in enforcement.clubs.iter().filter(|c| c.market == mid) {
+                for &i in &club.members {
+                    everyone_into(pairs, i.index());
+                }
+            }
+            pairs.sort_unstable();
+            pairs.dedup();
+        } else {
+            let nodes = &market.nodes;
+            for j in (0..n_nations).filter(|&j| !nodes[j].supply.is_empty()) {
+                pairs.extend(
+                    (0..n_nations)
+                        .filter(|&i| i != j && !nodes[i].demand.is_empty())
+                        .map(|i| (j, i)),
+                );
+            }
+        }
+        market.arcs.clear();
+        for &(j, i) in pairs.iter() {
+            let (nj, ni) = (NationId(j as u32), NationId(i as u32));
+            // Most exporters have no licence at all: skip the look-up for them.
+            let quota_t = if !policies.has_licences(mid, nj) {
+                f64::INFINITY
+            } else {
+                match policies.arc_status(mid, nj, ni, tick) {
+                    ArcStatus::Open { quota_t } => quota_t,
+                    ArcStatus::Closed => 0.0,
+                }
+            };
+            let (mut ad_valorem, mut floor) =
+                (policies.tariff(mid, ni, nj), policies.floor(mid, ni));
+            if !enforcement.clubs.is_empty() {
+                (ad_valorem, floor) = enforcement.arc(mid, ni, nj, ad_valorem, floor);
+            }
+            market.arcs.push(clearing::Arc {
+                from: j,
+                to: i,
+                transport_cost: costs.cost(commodity, j, i),
+                ad_valorem,
+                floor,
+                quota: quota_t,
+            });
+        }
+        if by_rule && market.routes.is_none() {
+            // Trade costs are fixed for the run: the rule is set once per market.
+            market.routes = Some(costs.routes[commodity].clone());
+        }
     }
 }
 
@@ -732,7 +936,14 @@ fn apply(
         committed,
         user_ramps,
         stock_orders,
+        pairs,
         solved,
+        previous,
+        shares: firm_share,
+        releases_at,
+        stocks_at,
+        totals,
+        users,
         ..
     } = job;
     let m = mid.index();
@@ -743,7 +954,6 @@ fn apply(
         problems,
         sides,
         price_now,
-        firm_share,
         ..
     } = scratch;
     problems[m] = problem;
@@ -768,7 +978,6 @@ fn apply(
     }
 
     // Prices.
-    let previous = state.prices.previous.clone();
     state.prices.local.copy_from_slice(&sol.local_price);
     state.prices.supply.copy_from_slice(&sol.supply_price);
     for (n, p) in sol.local_price.iter().enumerate() {
@@ -811,80 +1020,16 @@ fn apply(
                 tariff_usd: sol.tariff_paid[k],
                 levy_usd: sol.levy_paid[k],
             });
-            let (_, mut treasury) = nations.get_mut(index.nations[a.to]).expect("nation entity");
-            treasury.revenue_usd += sol.tariff_paid[k] + sol.levy_paid[k];
+            let due = sol.tariff_paid[k] + sol.levy_paid[k];
+            // Most routes are free trade: adding their zero would change nothing.
+            if due != 0.0 {
+                let (_, mut treasury) =
+                    nations.get_mut(index.nations[a.to]).expect("nation entity");
+                treasury.revenue_usd += due;
+            }
         }
     }
 
-    // Who produced what: each nation's output shared among its firms by their curves.
-    let firms_here = &index.firms_by_market[m];
-    firm_share.clear();
-    for (pos, &f) in firms_here.iter().enumerate() {
-        let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
-        let (cm, cs) = committed[pos];
-        let n = firm.nation.index();
-        let s = sol.supply_price[n];
-        let input_cost: f64 = mdef
-            .inputs
-            .iter()
-            .map(|&(im, r)| r * price_now[im.index()][n])
-            .sum();
-        let cap = plant.capacity_t_per_tick;
-        let cap_eff = mdef
-            .inputs
-            .iter()
-            .enumerate()
-            .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
-        let made = if cap_eff - cm > 0.0 {
-            let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
-            ramp_up(s, lo + input_cost, hi + input_cost, cap_eff - cm)
-        } else {
-            0.0
-        };
-        let from_stock = ramp_up(
-            s,
-            plant.mc_at_zero_usd_per_t,
-            plant.mc_at_zero_usd_per_t,
-            stocks.output_t - cs,
-        );
-        firm_share.push(Share {
-            nation: n,
-            want_made: made,
-            want_stock: from_stock,
-            cap_made: (cap_eff - cm).max(0.0),
-            cap_stock: (stocks.output_t - cs).max(0.0),
-            made: 0.0,
-            stock: 0.0,
-        });
-    }
-    let releases_at = firm_share.len();
-    for (d, &q) in deliveries.iter().zip(&delivered) {
-        if q > 0.0 {
-            firm_share.push(Share {
-                nation: d.buyer.index(),
-                want_made: 0.0,
-                want_stock: q,
-                cap_made: 0.0,
-                cap_stock: q,
-                made: 0.0,
-                stock: 0.0,
-            });
-        }
-    }
-    let stocks_at = firm_share.len();
-    for &(owner, order, sell, _) in &stock_orders {
-        let s = sol.supply_price[owner.index()];
-        firm_share.push(Share {
-            nation: owner.index(),
-            want_made: 0.0,
-            want_stock: ramp_up(s, order.min_price, order.min_price, sell),
-            cap_made: 0.0,
-            cap_stock: sell,
-            made: 0.0,
-            stock: 0.0,
-        });
-    }
-    split_sales(&sol.produced, firm_share);
     let mut released = firm_share[releases_at..stocks_at].iter();
     for (d, &q) in deliveries.iter().zip(&delivered) {
         let resold = if q > 0.0 {
@@ -906,6 +1051,7 @@ fn apply(
         });
     }
     let stock_sold: Vec<f64> = firm_share[stocks_at..].iter().map(|s| s.stock).collect();
+    let firms_here = &index.firms_by_market[m];
     for (k, &f) in firms_here.iter().enumerate() {
         let (firm, plant, mut stocks, mut t) =
             firms.get_mut(index.firms[f.index()]).expect("firm entity");
@@ -950,26 +1096,6 @@ fn apply(
 
     // Who consumed what: each nation's purchases shared among its consumers.
     // Each nation's demand at its price, summed in one pass over the consumers.
-    let price_at = |n: usize| sol.local_price[n].unwrap_or(previous[n]);
-    let mut totals = vec![0.0; n_nations];
-    for &(n, k) in &index.end_uses_by_market[m] {
-        let ni = n.index();
-        if sol.consumed[ni] > 0.0 {
-            let end_use = &nations.get(index.nations[ni]).expect("nation entity").0;
-            totals[ni] += end_use_quantity(&end_use.demands[k], price_at(ni));
-        }
-    }
-    for &(lo, hi, q_max, ni) in user_ramps.iter() {
-        if q_max > 0.0 && sol.consumed[ni] > 0.0 {
-            totals[ni] += ramp_down(price_at(ni), lo, hi, q_max);
-        }
-    }
-    for &(owner, order, _, buy) in &stock_orders {
-        let ni = owner.index();
-        if buy > 0.0 && sol.consumed[ni] > 0.0 {
-            totals[ni] += ramp_down(price_at(ni), order.max_price, order.max_price, buy);
-        }
-    }
     for &(n, k) in &index.end_uses_by_market[m] {
         let ni = n.index();
         let p = sol.local_price[ni].unwrap_or(previous[ni]);
@@ -993,22 +1119,9 @@ fn apply(
             obtained_t: obtained,
         });
     }
-    for (u, &(g, slot, _)) in index.users_by_market[m].iter().enumerate() {
-        let (lo, hi, q_max, _) = user_ramps[u];
+    for (&(g, slot, _), &(obtained, wanted)) in index.users_by_market[m].iter().zip(&users) {
         let (firm, _, mut stocks, _) = firms.get_mut(index.firms[g.index()]).expect("firm entity");
-        let ni = firm.nation.index();
-        let p = sol.local_price[ni].unwrap_or(previous[ni]);
-        let obtained = if totals[ni] > 0.0 && q_max > 0.0 {
-            ramp_down(p, lo, hi, q_max) * sol.consumed[ni] / totals[ni]
-        } else {
-            0.0
-        };
         stocks.inputs_t[slot] += obtained;
-        let wanted = if q_max > 0.0 {
-            ramp_down(previous[ni], lo, hi, q_max)
-        } else {
-            0.0
-        };
         if wanted > 0.0 || obtained > 0.0 {
             record.consumption.push(ConsumptionRow {
                 market: mid,
@@ -1063,7 +1176,15 @@ fn apply(
     warm_pairs.extend(solver.arcs().iter().map(|a| (a.from, a.to)));
     state.warm_arcs = warm_pairs;
     state.warm = Some(sol);
-    sides[m] = (committed, user_ramps, stock_orders);
+    sides[m] = Sides {
+        committed,
+        user_ramps,
+        stock_orders,
+        pairs,
+        shares: firm_share,
+        totals,
+        users,
+    };
     Ok(())
 }
 
