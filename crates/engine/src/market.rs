@@ -209,6 +209,7 @@ struct Sides {
     shares: Vec<Share>,
     totals: Vec<f64>,
     users: Vec<(f64, f64)>,
+    outcomes: Vec<FirmOutcome>,
 }
 
 /// Firms as clearing reads and writes them.
@@ -272,6 +273,17 @@ struct Job<'e> {
     totals: Vec<f64>,
     /// Per user of the market (`Index::users_by_market`): (obtained, wanted).
     users: Vec<(f64, f64)>,
+    /// Per firm of the market: its state after the tick's sales ([`Job::tally`]).
+    outcomes: Vec<FirmOutcome>,
+}
+
+/// A firm of a market after the market cleared: what the write-back stores.
+#[derive(Clone)]
+struct FirmOutcome {
+    stocks: Stocks,
+    tick: FirmTick,
+    nation: NationId,
+    capacity_t: f64,
 }
 
 impl Job<'_> {
@@ -377,6 +389,49 @@ impl Job<'_> {
             });
         }
         split_sales(&sol.produced, firm_share);
+        // What each firm holds and did after its sales: written back as is.
+        self.outcomes.clear();
+        for (k, &f) in index.firms_by_market[m].iter().enumerate() {
+            let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
+            let n = firm.nation.index();
+            let (cm, cs) = committed[k];
+            let contract_usd = (cm + cs) * contract_price(deliveries, delivered, firm.nation);
+            let (made, from_stock) = (firm_share[k].made + cm, firm_share[k].stock + cs);
+            let mut stocks = stocks.clone();
+            stocks.output_t -= from_stock;
+            for (slot, &(_, r)) in mdef.inputs.iter().enumerate() {
+                // Rounding dust left after using up a stock is dropped: as supply it
+                // would be a few 1e-16 t that very inelastic buyers bid to prices
+                // beyond f64.
+                let held = stocks.inputs_t[slot];
+                let left = held - r * made;
+                stocks.inputs_t[slot] = if left > INPUT_DUST_REL * held {
+                    left
+                } else {
+                    0.0
+                };
+            }
+            let cap = plant.capacity_t_per_tick;
+            let tick = FirmTick {
+                input_limited_capacity_t: mdef
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .fold(cap, |c, (slot, &(_, r))| {
+                        c.min((stocks.usable_input(slot) + r * made) / r)
+                    }),
+                produced_t: made,
+                sold_from_stock_t: from_stock,
+                revenue_usd: (firm_share[k].made + firm_share[k].stock) * sol.supply_price[n]
+                    + contract_usd,
+            };
+            self.outcomes.push(FirmOutcome {
+                stocks,
+                tick,
+                nation: firm.nation,
+                capacity_t: cap,
+            });
+        }
         self.releases_at = releases_at;
         self.stocks_at = stocks_at;
 
@@ -649,6 +704,7 @@ fn take_job<'e>(
         shares,
         totals,
         users,
+        outcomes,
     } = std::mem::take(&mut scratch.sides[m]);
     let mut state = markets.get_mut(index.markets[m]).expect("market entity");
     Job {
@@ -673,6 +729,7 @@ fn take_job<'e>(
         stocks_at: 0,
         totals,
         users,
+        outcomes,
     }
 }
 
@@ -944,10 +1001,10 @@ fn apply(
         stocks_at,
         totals,
         users,
+        outcomes,
         ..
     } = job;
     let m = mid.index();
-    let mdef = &world.markets[m];
     let n_nations = world.nations.len();
     let ClearingScratch {
         solvers,
@@ -1052,45 +1109,18 @@ fn apply(
     }
     let stock_sold: Vec<f64> = firm_share[stocks_at..].iter().map(|s| s.stock).collect();
     let firms_here = &index.firms_by_market[m];
-    for (k, &f) in firms_here.iter().enumerate() {
-        let (firm, plant, mut stocks, mut t) =
-            firms.get_mut(index.firms[f.index()]).expect("firm entity");
-        let n = firm.nation.index();
-        let (cm, cs) = committed[k];
-        let contract_usd = (cm + cs) * contract_price(&deliveries, &delivered, firm.nation);
-        let (made, from_stock) = (firm_share[k].made + cm, firm_share[k].stock + cs);
-        stocks.output_t -= from_stock;
-        for (slot, &(_, r)) in mdef.inputs.iter().enumerate() {
-            // Rounding dust left after using up a stock is dropped: as supply it would
-            // be a few 1e-16 t that very inelastic buyers bid to prices beyond f64.
-            let held = stocks.inputs_t[slot];
-            let left = held - r * made;
-            stocks.inputs_t[slot] = if left > INPUT_DUST_REL * held {
-                left
-            } else {
-                0.0
-            };
-        }
-        let cap = plant.capacity_t_per_tick;
-        t.input_limited_capacity_t = mdef
-            .inputs
-            .iter()
-            .enumerate()
-            .fold(cap, |c, (slot, &(_, r))| {
-                c.min((stocks.usable_input(slot) + r * made) / r)
-            });
-        t.produced_t = made;
-        t.sold_from_stock_t = from_stock;
-        t.revenue_usd =
-            (firm_share[k].made + firm_share[k].stock) * sol.supply_price[n] + contract_usd;
+    for (&f, o) in firms_here.iter().zip(&outcomes) {
+        let (_, _, mut stocks, mut t) = firms.get_mut(index.firms[f.index()]).expect("firm entity");
+        stocks.clone_from(&o.stocks);
+        *t = o.tick.clone();
         record.production.push(ProductionRow {
             firm: f,
             market: mid,
-            nation: firm.nation,
-            capacity_t: cap,
-            input_limited_capacity_t: t.input_limited_capacity_t,
-            produced_t: made,
-            sold_from_stock_t: from_stock,
+            nation: o.nation,
+            capacity_t: o.capacity_t,
+            input_limited_capacity_t: o.tick.input_limited_capacity_t,
+            produced_t: o.tick.produced_t,
+            sold_from_stock_t: o.tick.sold_from_stock_t,
         });
     }
 
@@ -1184,6 +1214,7 @@ fn apply(
         shares: firm_share,
         totals,
         users,
+        outcomes,
     };
     Ok(())
 }
