@@ -592,8 +592,8 @@ pub fn clear_markets(
         scratch.price_now[m].copy_from_slice(&state.prices.previous);
         scratch.expected[m].copy_from_slice(&state.prices.expected);
     }
-    for &e in &index.firms {
-        let (_, _, _, mut t) = firms.get_mut(e).expect("firm entity");
+    // (Storage order: every firm gets the same value, so order cannot matter.)
+    for (_, _, _, mut t) in firms.iter_mut() {
         *t = FirmTick::default();
     }
     // Level by level (all first stages, then their users, ...), in batches of
