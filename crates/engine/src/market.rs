@@ -328,17 +328,8 @@ impl Job<'_> {
             let (cm, cs) = committed[pos];
             let n = firm.nation.index();
             let s = sol.supply_price[n];
-            let input_cost: f64 = mdef
-                .inputs
-                .iter()
-                .map(|&(im, r)| r * price_now[im.index()][n])
-                .sum();
-            let cap = plant.capacity_t_per_tick;
-            let cap_eff = mdef
-                .inputs
-                .iter()
-                .enumerate()
-                .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
+            let (input_cost, cap, cap_eff) =
+                capacity_and_input_cost(mdef, price_now, n, plant, stocks);
             let made = if cap_eff - cm > 0.0 {
                 let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
                 ramp_up(s, lo + input_cost, hi + input_cost, cap_eff - cm)
@@ -796,17 +787,8 @@ impl<'e> Job<'e> {
             let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
             let (cm, cs) = committed[pos];
             let n = firm.nation.index();
-            let input_cost: f64 = mdef
-                .inputs
-                .iter()
-                .map(|&(im, r)| r * price_now[im.index()][n])
-                .sum();
-            let cap = plant.capacity_t_per_tick;
-            let cap_eff = mdef
-                .inputs
-                .iter()
-                .enumerate()
-                .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
+            let (input_cost, cap, cap_eff) =
+                capacity_and_input_cost(mdef, price_now, n, plant, stocks);
             let node = &mut market.nodes[n];
             if cap_eff - cm > 0.0 {
                 let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
@@ -1217,6 +1199,30 @@ fn apply(
         outcomes,
     };
     Ok(())
+}
+
+/// A firm's (input cost per tonne of output at its nation's prices now, capacity,
+/// capacity the inputs it may use allow): what its supply curve is built from, in
+/// set-up and again when its sales are shared out.
+fn capacity_and_input_cost(
+    mdef: &chokepoint_world::MarketDef,
+    price_now: &[Vec<f64>],
+    n: usize,
+    plant: &Plant,
+    stocks: &Stocks,
+) -> (f64, f64, f64) {
+    let input_cost: f64 = mdef
+        .inputs
+        .iter()
+        .map(|&(im, r)| r * price_now[im.index()][n])
+        .sum();
+    let cap = plant.capacity_t_per_tick;
+    let cap_eff = mdef
+        .inputs
+        .iter()
+        .enumerate()
+        .fold(cap, |c, (k, &(_, r))| c.min(stocks.usable_input(k) / r));
+    (input_cost, cap, cap_eff)
 }
 
 /// The cost ramp of a plant's capacity left after `committed` tonnes went to contracts:
