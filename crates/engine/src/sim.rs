@@ -106,6 +106,13 @@ impl Simulation {
             for (slot, &(input, ratio)) in def.markets[f.market.index()].inputs.iter().enumerate() {
                 index.users_by_market[input.index()].push((id, slot, ratio));
             }
+        }
+        // Firms are spawned market by market, so that clearing a market, which visits
+        // its firms and its users in id order, reads their components from one
+        // stretch of memory (ids, and so results, are the same in any spawn order).
+        index.firms = vec![Entity::PLACEHOLDER; def.firms.len()];
+        for &id in index.firms_by_market.iter().flatten() {
+            let f = &def.firms[id.index()];
             let e = ecs
                 .spawn((
                     Firm {
@@ -126,7 +133,7 @@ impl Simulation {
                     FirmTick::default(),
                 ))
                 .id();
-            index.firms.push(e);
+            index.firms[id.index()] = e;
         }
 
         // Recycling plants of the world file: firms after the file's firms, in name order.
