@@ -51,12 +51,14 @@ impl Simulation {
             }
         }
         d.u(index.firms.len() as u64);
+        // One query for every firm (a look-up through `World::get` finds the component
+        // by type each time, which cost more than the rest of the digest).
+        let firm_state = ecs
+            .try_query::<(&Firm, &Plant, &Stocks)>()
+            .expect("firm components are registered");
+        let firm_query = firm_state.query_manual(ecs);
         for &e in &index.firms {
-            let (f, p, s) = (
-                ecs.get::<Firm>(e).expect("firm"),
-                ecs.get::<Plant>(e).expect("firm"),
-                ecs.get::<Stocks>(e).expect("firm"),
-            );
+            let (f, p, s) = firm_query.get(e).expect("firm");
             d.u(f.id.0 as u64);
             d.u(f.nation.0 as u64);
             d.u(f.market.0 as u64);
@@ -127,12 +129,14 @@ impl Simulation {
                 d.f(c);
             }
         }
+        let recycler_state = ecs.try_query::<&crate::recycling::Recycler>();
+        let recyclers = recycler_state.as_ref().map(|q| q.query_manual(ecs));
         for &e in &index.firms {
-            if let Some(r) = ecs.get::<crate::recycling::Recycler>(e) {
+            if let Some(r) = recyclers.as_ref().and_then(|q| q.get(e).ok()) {
                 d.u(r.stream as u64);
                 d.f(r.capacity_t_per_tick);
             }
-            let s = ecs.get::<Stocks>(e).expect("firm");
+            let (_, _, s) = firm_query.get(e).expect("firm");
             for (slot, &x) in s.reserve_t.iter().enumerate() {
                 if x != 0.0 {
                     d.u(slot as u64);

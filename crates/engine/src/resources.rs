@@ -271,21 +271,17 @@ impl Policies {
         self.licences.iter()
     }
 
-    /// Non-zero tariffs: (market, importer, exporter, rate), in that order.
+    /// Non-zero tariffs: (market, importer, exporter, rate), in that order. (From the
+    /// sparse set, not by scanning every market's n^2 cells: the state digest asks for
+    /// them every tick.)
     pub fn tariffs(&self) -> impl Iterator<Item = (MarketId, NationId, NationId, f64)> + '_ {
-        self.tariff.iter().enumerate().flat_map(move |(m, cells)| {
+        self.tariffed.iter().enumerate().flat_map(move |(m, set)| {
+            let m = MarketId(m as u32);
+            let mut cells: Vec<(NationId, NationId)> = set.iter().map(|&(x, i)| (i, x)).collect();
+            cells.sort_unstable();
             cells
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| **r != 0.0)
-                .map(move |(k, &r)| {
-                    (
-                        MarketId(m as u32),
-                        NationId((k / self.nations) as u32),
-                        NationId((k % self.nations) as u32),
-                        r,
-                    )
-                })
+                .into_iter()
+                .map(move |(i, x)| (m, i, x, self.tariff(m, i, x)))
         })
     }
 }
