@@ -10,8 +10,13 @@
 //! - `runlog/run_with_plugins_and_log_no_snapshots`: the same log without snapshots
 //!   (`--snapshot-every 0`), so the two costs of logging (a record and a state digest
 //!   per tick; a snapshot per K ticks) can be told apart.
-//! - `runlog/replay`: read that log back and replay it, verifying every digest (no
-//!   plugins).
+//! - `runlog/replay`: read that log back and replay it sequentially from tick 0,
+//!   verifying every digest (no plugins): `runlog::replay_sequential`.
+//! - `runlog/replay_parallel`: the same verification as `chokepoint replay LOG` does
+//!   it: the segments between snapshots in parallel on rayon's pool (one thread per
+//!   core).
+//! - `runlog/replay_parallel_every_60`: that on the log with a snapshot every 60 ticks
+//!   (the default), two segments.
 //! - `runlog/replay_to_last_tick`: `replay --to 119`, seeking from the last snapshot.
 //!
 //! Bytes per tick of the log are printed (header and snapshots listed apart).
@@ -188,12 +193,31 @@ fn bench(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
+    run(&world, host(), Some((&log_path, 60)));
+    let bytes_60 = std::fs::read(&log_path).unwrap();
     g.bench_function("replay", |b| {
         b.iter(|| {
             let log = chokepoint_runlog::read_log(black_box(&bytes)).unwrap();
-            black_box(chokepoint_runlog::replay(&log, None).unwrap())
+            black_box(chokepoint_runlog::replay_sequential(&log).unwrap())
         })
     });
+    for (name, bytes) in [
+        ("replay_parallel", &bytes),
+        ("replay_parallel_every_60", &bytes_60),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let log = chokepoint_runlog::read_log(black_box(bytes)).unwrap();
+                let report = chokepoint_runlog::replay(&log, None).unwrap();
+                assert!(
+                    report.segments > 1 || rayon::current_num_threads() == 1,
+                    "{name}: {} segments",
+                    report.segments
+                );
+                black_box(report)
+            })
+        });
+    }
     g.bench_function("replay_to_last_tick", |b| {
         b.iter(|| {
             let log = chokepoint_runlog::read_log(black_box(&bytes)).unwrap();

@@ -51,6 +51,11 @@ enum Command {
         /// Stop after this tick.
         #[arg(long, value_name = "TICK")]
         to: Option<u64>,
+        /// Worker threads (default: one per core). A full replay verifies the
+        /// segments between snapshots in parallel; the result is the same whatever
+        /// the count.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
     },
     /// Continue a logged run from tick T with a changed strategy or parameter, writing
     /// a new log and tables ("what if").
@@ -205,7 +210,9 @@ fn main() -> ExitCode {
             run::set_threads(args.threads).and_then(|()| run::run(&args, cli.quiet))
         }
         Command::Validate { world } => validate(&world),
-        Command::Replay { log, to } => run::replay(&log, to),
+        Command::Replay { log, to, threads } => {
+            run::set_threads(threads).and_then(|()| run::replay(&log, to))
+        }
         Command::Fork(args) => fork::fork(&args),
         Command::Report { log, out } => report(&log, &out),
         Command::Diff { a, b, top } => fork::diff(&a, &b, top),

@@ -129,8 +129,16 @@ pub fn replay(path: &std::path::Path, to: Option<u64>) -> Result<(), Failure> {
         Some(t) => format!(" from the snapshot after tick {t} (its state digest matches the log)"),
         None => String::new(),
     };
+    let segments = if report.segments > 1 {
+        format!(
+            ", {} segments between snapshots in parallel",
+            report.segments
+        )
+    } else {
+        String::new()
+    };
     println!(
-        "replayed and verified {} ticks{from} in {:.3} s ({:.0} ticks/s): every state digest matches the log",
+        "replayed and verified {} ticks{from} in {:.3} s ({:.0} ticks/s{segments}): every state digest matches the log",
         report.ticks_verified,
         report.elapsed.as_secs_f64(),
         report.ticks_verified as f64 / report.elapsed.as_secs_f64().max(1e-9)

@@ -544,6 +544,23 @@ fn replay_to_seeks_from_the_nearest_snapshot_and_replay_verifies_from_tick_0() {
         o.status.success() && out.contains("verified 30 ticks in"),
         "{out}"
     );
+    // The full verification on two threads runs the segments between snapshots in
+    // parallel; on one, sequentially.
+    for (threads, note) in [("2", true), ("1", false)] {
+        let o = bin()
+            .arg("replay")
+            .arg(&log)
+            .args(["--threads", threads])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success()
+                && out.contains("verified 30 ticks in")
+                && out.contains("segments between snapshots in parallel") == note,
+            "{threads} threads: {out}"
+        );
+    }
 }
 
 #[test]

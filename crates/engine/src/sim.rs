@@ -49,6 +49,15 @@ pub struct Simulation {
 
 impl Simulation {
     pub fn new(def: Arc<World>, seed: u64) -> Self {
+        Self::build(def, seed, true)
+    }
+
+    /// [`new`](Self::new), or with `steppable` false the same entities and resources
+    /// without what only stepping uses (the trade-cost table, the clearing scratch and
+    /// the schedule): a simulation that can be read (its state, its digest) but not
+    /// stepped, for checking that a snapshot restores (see `state.rs`). Everything
+    /// else is inserted in the same order either way.
+    pub(crate) fn build(def: Arc<World>, seed: u64, steppable: bool) -> Self {
         let mut ecs = bevy_ecs::world::World::new();
         let n_nations = def.nations.len();
         let n_markets = def.markets.len();
@@ -173,18 +182,20 @@ impl Simulation {
                 }
             }
         }
-        let costs = TradeCostTable::new(&def);
-
         ecs.insert_resource(WorldDef(def.clone()));
         ecs.insert_resource(Clock::default());
         ecs.insert_resource(RngStreams { seed });
         ecs.insert_resource(index);
         ecs.insert_resource(policies);
-        ecs.insert_resource(costs);
+        if steppable {
+            ecs.insert_resource(TradeCostTable::new(&def));
+        }
         ecs.insert_resource(Timeline::default());
         ecs.insert_resource(TickRecord::default());
         ecs.insert_resource(Fault::default());
-        ecs.insert_resource(ClearingScratch::new(&def));
+        if steppable {
+            ecs.insert_resource(ClearingScratch::new(&def));
+        }
         ecs.insert_resource(PendingActions::default());
         ecs.insert_resource(StockpileOrders::default());
         ecs.insert_resource(Pipeline::default());
@@ -201,6 +212,9 @@ impl Simulation {
         ecs.insert_resource(Recycling::new(&def));
 
         let mut schedule = Schedule::default();
+        if !steppable {
+            return Simulation { ecs, schedule, def };
+        }
         schedule.set_executor(SingleThreadedExecutor::new());
         schedule.set_build_settings(ScheduleBuildSettings {
             ambiguity_detection: LogLevel::Error,

@@ -117,9 +117,26 @@ pub struct MarketSnapshot {
     pub supply: Vec<f64>,
     pub previous: Vec<f64>,
     pub expected: Vec<f64>,
-    /// The last solution and its arcs (from, to), the next solve's warm start.
+    /// The last solution's warm start (prices, domestic shipments, flows and export
+    /// rents; its outputs are left empty) and its arcs (from, to).
     pub warm: Option<Solution>,
     pub warm_arcs: Vec<(u32, u32)>,
+}
+
+/// What of a market's last solution the next solve starts from: prices, domestic
+/// shipments, flows and export rents. The rest (production, consumption, landed prices,
+/// tariff and levy revenue per arc, sweeps, convergence) is the solve's output, which
+/// `Solver::solve_from` recomputes before reading it, so it is not part of the state
+/// (and not in snapshots since run log version 4): its vectors are left empty.
+fn warm_start(w: &Solution) -> Solution {
+    Solution {
+        supply_price: w.supply_price.clone(),
+        local_price: w.local_price.clone(),
+        domestic: w.domestic.clone(),
+        flow: w.flow.clone(),
+        export_rent: w.export_rent.clone(),
+        ..Solution::default()
+    }
 }
 
 /// Why a state does not fit a world.
@@ -140,9 +157,26 @@ impl Simulation {
     /// tick's record), so it is not taken twice.
     pub fn restorable_state_with_digest(&self, digest: [u8; 32]) -> Option<EngineState> {
         let state = self.engine_state();
+        self.restores_digest(&state, digest).then_some(state)
+    }
+
+    /// Whether `state` restored into this simulation's world and seed has the state
+    /// digest `digest` (this simulation's, which a log writer holds in the tick's
+    /// record): what [`from_state`](Self::from_state) and then
+    /// [`state_digest`](Self::state_digest) would give, which is what replay checks
+    /// when it seeks from a snapshot.
+    ///
+    /// Cheaper than that, and as strong: the state is restored by the same code into
+    /// the same entities and resources, built by the same code in the same order, but
+    /// without what only stepping uses (the trade-cost table, the clearing scratch and
+    /// the schedule, about half of building a simulation). The digest does not read
+    /// them; were it ever to, reading a missing resource panics here rather than
+    /// passing unnoticed (the run log's tests write snapshots on every run).
+    pub fn restores_digest(&self, state: &EngineState, digest: [u8; 32]) -> bool {
         let seed = self.ecs().resource::<RngStreams>().seed;
-        let restored = Simulation::from_state(self.world_def().clone(), seed, &state).ok()?;
-        (restored.state_digest() == digest).then_some(state)
+        let def = self.world_def().clone();
+        restore(Simulation::build(def.clone(), seed, false), &def, state)
+            .is_ok_and(|restored| restored.state_digest() == digest)
     }
 
     /// The state after the last tick (see the module docs).
@@ -208,7 +242,7 @@ impl Simulation {
                     supply: m.prices.supply.clone(),
                     previous: m.prices.previous.clone(),
                     expected: m.prices.expected.clone(),
-                    warm: m.warm.clone(),
+                    warm: m.warm.as_ref().map(warm_start),
                     warm_arcs: m
                         .warm_arcs
                         .iter()
@@ -274,8 +308,19 @@ impl Simulation {
         seed: u64,
         state: &EngineState,
     ) -> Result<Simulation, StateMismatch> {
-        let mut sim = Simulation::new(def.clone(), seed);
-        check_fits(&def, &sim, state)?;
+        restore(Simulation::new(def.clone(), seed), &def, state)
+    }
+}
+
+/// `sim` (just built from `def`, steppable or not) given everything `state` holds: the
+/// one restore behind [`Simulation::from_state`] and [`Simulation::restores_digest`].
+fn restore(
+    mut sim: Simulation,
+    def: &std::sync::Arc<World>,
+    state: &EngineState,
+) -> Result<Simulation, StateMismatch> {
+    {
+        check_fits(def, &sim, state)?;
         let ecs = sim.ecs_mut();
         ecs.resource_mut::<Clock>().tick = state.next_tick;
         ecs.resource_mut::<Timeline>().next = state.timeline_next as usize;
@@ -435,8 +480,8 @@ impl Simulation {
         ecs.resource_mut::<Recycling>().pools.clone_from(&a.scrap);
         ecs.insert_resource(a.levers.clone());
         ecs.insert_resource(FirmPipeline(a.firm_pipeline.clone()));
-        Ok(sim)
     }
+    Ok(sim)
 }
 
 /// Whether `s` fits the world `fresh` was built from (`fresh`: `Simulation::new` of
@@ -513,21 +558,14 @@ fn check_fits(def: &World, fresh: &Simulation, s: &EngineState) -> Result<(), St
         }
         if let Some(w) = &m.warm {
             let na = m.warm_arcs.len();
+            // Only what the next solve starts from (see `warm_start`).
             let nodes = [
                 w.supply_price.len(),
                 w.local_price.len(),
-                w.produced.len(),
-                w.consumed.len(),
                 w.domestic.len(),
                 w.export_rent.len(),
             ];
-            let arcs = [
-                w.flow.len(),
-                w.landed.len(),
-                w.tariff_paid.len(),
-                w.levy_paid.len(),
-            ];
-            if nodes != [nn; 6] || arcs != [na; 4] {
+            if nodes != [nn; 4] || w.flow.len() != na {
                 return bad("a market's warm start does not match its nations and arcs".into());
             }
         }

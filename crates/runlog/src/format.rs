@@ -127,16 +127,17 @@ impl LogWriter {
         entry: &TickEntry,
     ) -> Result<(), LogError> {
         self.write_tick(entry)?;
-        if self.snapshot_every > 0
-            && (entry.tick + 1).is_multiple_of(self.snapshot_every)
-            && let Some(state) = sim.restorable_state_with_digest(entry.digest)
-        {
-            // (No snapshot if the state would not restore the run's digest, should the
-            // engine gain state snapshots do not carry, or if the log's mirror cannot
-            // name a string the engine wrote (a history kind, say): `replay --to` then
-            // seeks from an earlier one or replays from tick 0.)
-            let state = LoggedState::from_engine(&state);
-            if state.to_engine().is_ok() {
+        if self.snapshot_every > 0 && (entry.tick + 1).is_multiple_of(self.snapshot_every) {
+            // The check is on the state as replay will read it back (through the log's
+            // mirror types), restored as `Simulation::from_state` restores it: it must
+            // have the run's digest. No snapshot if it does not (should the engine gain
+            // state snapshots do not carry), or if the mirror cannot name a string the
+            // engine wrote (a history kind, say): `replay --to` then seeks from an
+            // earlier one or replays from tick 0.
+            let state = LoggedState::from_engine(&sim.engine_state());
+            if let Ok(back) = state.to_engine()
+                && sim.restores_digest(&back, entry.digest)
+            {
                 self.write_snapshot(&SnapshotEntry {
                     tick: entry.tick,
                     state,

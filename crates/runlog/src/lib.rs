@@ -26,7 +26,7 @@ mod types;
 
 pub use diff::{DiffReport, diff};
 pub use format::{LogContents, LogError, LogWriter, read_log, read_log_file};
-pub use replay::{ReplayError, ReplayReport, replay, replay_each, resume_at};
+pub use replay::{ReplayError, ReplayReport, replay, replay_each, replay_sequential, resume_at};
 pub use snapshot::{
     LoggedAdaptation, LoggedAgreement, LoggedEnforcement, LoggedFirm, LoggedMarket,
     LoggedNegotiation, LoggedSession, LoggedSolution, LoggedState, SnapshotEntry,
@@ -38,11 +38,13 @@ pub use types::{
 
 /// Bumped on any change of layout or meaning. Version 2 added snapshot frames (kind 3)
 /// and the header's `snapshot_every` and `threads`; version 3 snapshots carry
-/// negotiation and adaptation state.
-pub const FORMAT_VERSION: u32 = 3;
-/// The oldest version this reader still reads. Version 2 snapshots do not decode as
-/// version 3's, and a reader that dropped them would seek differently from the writer's
+/// negotiation and adaptation state; version 4 snapshots carry of each market's last
+/// solution only its warm start (prices, domestic shipments, flows, export rents), not
+/// the outputs the next solve recomputes.
+pub const FORMAT_VERSION: u32 = 4;
+/// The oldest version this reader still reads. Older snapshots do not decode as
+/// version 4's, and a reader that dropped them would seek differently from the writer's
 /// promise, so older logs are refused with the version that wrote them named.
-pub const OLDEST_READABLE_VERSION: u32 = 3;
+pub const OLDEST_READABLE_VERSION: u32 = 4;
 /// The first bytes of every log.
 pub const MAGIC: &[u8; 8] = b"CHOKELOG";

@@ -274,22 +274,18 @@ pub struct LoggedMarket {
     pub warm_arcs: Vec<(u32, u32)>,
 }
 
-/// The solver's last solution of a market (its next warm start), field by field.
+/// What the solver's next solve of a market starts from (its warm start), field by
+/// field. Since version 4 only that: the last solve's outputs (production,
+/// consumption, landed prices, tariff and levy revenue per arc, sweeps) are recomputed
+/// by the next solve before it reads them, so they are not state (see
+/// `chokepoint_engine::state`) and are not written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoggedSolution {
     pub supply_price: Vec<f64>,
     pub local_price: Vec<Option<f64>>,
-    pub produced: Vec<f64>,
-    pub consumed: Vec<f64>,
     pub domestic: Vec<f64>,
     pub flow: Vec<f64>,
-    pub landed: Vec<f64>,
-    pub tariff_paid: Vec<f64>,
-    pub levy_paid: Vec<f64>,
     pub export_rent: Vec<f64>,
-    pub sweeps: u32,
-    pub converged: bool,
-    pub residual: f64,
 }
 
 impl LoggedState {
@@ -332,17 +328,9 @@ impl LoggedState {
                     warm: m.warm.as_ref().map(|w| LoggedSolution {
                         supply_price: w.supply_price.clone(),
                         local_price: w.local_price.clone(),
-                        produced: w.produced.clone(),
-                        consumed: w.consumed.clone(),
                         domestic: w.domestic.clone(),
                         flow: w.flow.clone(),
-                        landed: w.landed.clone(),
-                        tariff_paid: w.tariff_paid.clone(),
-                        levy_paid: w.levy_paid.clone(),
                         export_rent: w.export_rent.clone(),
-                        sweeps: w.sweeps,
-                        converged: w.converged,
-                        residual: w.residual,
                     }),
                     warm_arcs: m.warm_arcs.clone(),
                 })
@@ -417,17 +405,10 @@ impl LoggedState {
                     warm: m.warm.as_ref().map(|w| Solution {
                         supply_price: w.supply_price.clone(),
                         local_price: w.local_price.clone(),
-                        produced: w.produced.clone(),
-                        consumed: w.consumed.clone(),
                         domestic: w.domestic.clone(),
                         flow: w.flow.clone(),
-                        landed: w.landed.clone(),
-                        tariff_paid: w.tariff_paid.clone(),
-                        levy_paid: w.levy_paid.clone(),
                         export_rent: w.export_rent.clone(),
-                        sweeps: w.sweeps,
-                        converged: w.converged,
-                        residual: w.residual,
+                        ..Solution::default()
                     }),
                     warm_arcs: m.warm_arcs.clone(),
                 })

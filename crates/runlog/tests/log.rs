@@ -492,7 +492,7 @@ fn a_snapshot_that_does_not_fit_the_world_is_an_error_not_a_panic() {
 
 #[test]
 fn logs_of_older_versions_are_refused_naming_both_versions() {
-    for old in [1u32, 2] {
+    for old in [1u32, 2, 3] {
         let mut bytes = make_log(4);
         bytes[8..12].copy_from_slice(&old.to_le_bytes());
         let Err(err) = read_log(&bytes) else {
@@ -505,4 +505,165 @@ fn logs_of_older_versions_are_refused_naming_both_versions() {
             "{err}"
         );
     }
+}
+
+/// `replay(log, None)` on a pool of `threads` threads.
+fn replay_on(threads: usize, log: &LogContents) -> Result<ReplayReport, ReplayError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(|| replay(log, None))
+}
+
+/// What a full replay says, whatever the thread count: the report without its timing
+/// and segment count, or the error's text.
+fn outcome(
+    r: Result<ReplayReport, ReplayError>,
+) -> Result<(u64, Option<u64>, Option<String>), String> {
+    r.map(|r| (r.ticks_verified, r.from_snapshot, r.log_stopped))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn a_full_replay_verifies_segments_between_snapshots_in_parallel_with_the_same_report() {
+    let log = read_log(&make_log_with(40, true)).unwrap();
+    assert_eq!(log.snapshots.len(), 10);
+    let one = replay_on(1, &log).unwrap();
+    assert_eq!(one.segments, 1, "one thread replays sequentially");
+    // Cut at the first snapshot, then into segments of at least 1/(4 x threads) of
+    // the ticks, every segment used (each one's start reached bit for bit by the one
+    // before).
+    for (threads, segments) in [(2, 6), (3, 10), (4, 10)] {
+        let par = replay_on(threads, &log).unwrap();
+        assert_eq!(par.segments, segments, "{threads} threads");
+        assert_eq!(outcome(Ok(par)), outcome(Ok(one.clone())));
+    }
+    assert_eq!((one.ticks_verified, one.from_snapshot), (40, None));
+}
+
+#[test]
+fn a_corrupted_record_or_digest_in_a_middle_segment_names_the_same_first_divergent_tick() {
+    let log = read_log(&make_log(40)).unwrap();
+    // Snapshots follow ticks 3, 7, ..., 39: with 2 threads the segments are cut at
+    // the snapshots after ticks 3, 11, 19, 27 and 35, with more at every one.
+    type Corrupt = Box<dyn Fn(&mut LogContents)>;
+    let cases: Vec<(&str, Corrupt)> = vec![
+        // A tick record's actions dropped in the middle of a segment.
+        (
+            "actions",
+            Box::new(|l: &mut LogContents| l.ticks[9].actions.clear()),
+        ),
+        // A digest tampered in the middle of a later segment, and at a cut.
+        (
+            "digest",
+            Box::new(|l: &mut LogContents| l.ticks[17].digest[0] ^= 1),
+        ),
+        (
+            "digest at a cut",
+            Box::new(|l: &mut LogContents| l.ticks[19].digest[5] ^= 1),
+        ),
+        // Two at once: the earlier one is named, though its segment ends later.
+        (
+            "two",
+            Box::new(|l: &mut LogContents| {
+                l.ticks[35].digest[0] ^= 1;
+                l.ticks[13].digest[0] ^= 1;
+            }),
+        ),
+    ];
+    for (what, corrupt) in cases {
+        let mut bad = log.clone();
+        corrupt(&mut bad);
+        let seq = outcome(replay_on(1, &bad));
+        assert!(seq.is_err(), "{what}: sequential replay must fail");
+        for threads in [2, 3, 4] {
+            assert_eq!(
+                outcome(replay_on(threads, &bad)),
+                seq,
+                "{what}, {threads} threads"
+            );
+        }
+    }
+    // A tick's digest in the sequential report: the tampered one, not a later one.
+    let mut bad = log.clone();
+    bad.ticks[17].digest[0] ^= 1;
+    match replay_on(2, &bad) {
+        Err(ReplayError::Diverged { tick, .. }) => assert_eq!(tick, 17),
+        other => panic!("expected divergence at tick 17, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_snapshot_the_run_did_not_produce_is_not_trusted_by_a_parallel_replay() {
+    let log = read_log(&make_log(40)).unwrap();
+    // A warm start tampered with keeps the snapshot's digest (the digest does not
+    // cover it), so it restores; but the segment before does not reach it bit for bit,
+    // and replay goes on from the state that segment reached: it verifies like a
+    // sequential replay, which does not read snapshots.
+    let mut bad = log.clone();
+    let k = bad.snapshots.iter().position(|s| s.tick == 19).unwrap();
+    let market = bad.snapshots[k]
+        .state
+        .markets
+        .iter_mut()
+        .find(|m| {
+            m.warm
+                .as_ref()
+                .is_some_and(|w| w.flow.iter().any(|&x| x > 0.0))
+        })
+        .unwrap();
+    let w = market.warm.as_mut().unwrap();
+    let a = w.flow.iter().position(|&x| x > 0.0).unwrap();
+    w.flow[a] *= 1.5;
+    // And a snapshot whose state no longer has its tick's digest: not used either.
+    bad.snapshots[k + 2].state.nations[0].0 += 1.0;
+    let seq = outcome(replay_on(1, &bad));
+    assert_eq!(seq, Ok((40, None, None)));
+    for threads in [2, 3, 4] {
+        assert_eq!(outcome(replay_on(threads, &bad)), seq, "{threads} threads");
+    }
+    // The segments from those two snapshots (after ticks 19 and 27, cuts with any
+    // number of threads) were verified again from where the segment before ended.
+    assert_eq!(replay_on(2, &bad).unwrap().segments, 6 - 2);
+    assert_eq!(replay_on(4, &bad).unwrap().segments, 10 - 2);
+}
+
+#[test]
+fn the_writers_restore_check_agrees_with_a_full_restore() {
+    // `restores_digest` restores without what only stepping uses; it must say what
+    // `from_state` and `state_digest` say, for a state that restores and for ones
+    // that do not.
+    let path = bundled();
+    let world = Arc::new(chokepoint_world::load(&path).unwrap());
+    let mut sim = Simulation::new(world.clone(), 5);
+    for _ in 0..6 {
+        sim.step().unwrap();
+    }
+    let digest = sim.state_digest();
+    let full = |s: &chokepoint_engine::EngineState| {
+        Simulation::from_state(world.clone(), 5, s).is_ok_and(|r| r.state_digest() == digest)
+    };
+    let state = sim.engine_state();
+    assert!(sim.restores_digest(&state, digest) && full(&state));
+    let mut budget = state.clone();
+    budget.nations[1].budget_usd += 1.0;
+    let mut misfit = state.clone();
+    misfit.nations.pop();
+    let mut firm = state.clone();
+    firm.firms[3].output_t += 1.0;
+    for (what, s) in [("budget", budget), ("misfit", misfit), ("firm", firm)] {
+        assert!(!sim.restores_digest(&s, digest), "{what}");
+        assert!(!full(&s), "{what}");
+    }
+    // A warm start is not in the digest: both restore it to the run's digest (the
+    // parallel replay's bit-for-bit comparison at segment boundaries covers it).
+    let mut warm = state.clone();
+    let w = warm
+        .markets
+        .iter_mut()
+        .find_map(|m| m.warm.as_mut())
+        .unwrap();
+    w.supply_price[0] += 1.0;
+    assert!(sim.restores_digest(&warm, digest) && full(&warm));
 }
