@@ -1,5 +1,5 @@
 //! Which markets need many sweeps: steps a generated world and prints, per tick, the
-//! markets whose solve used more than 100 sweeps or did not converge.
+//! markets whose solve used more than 100 sweeps or did not converge (with its residual).
 //!
 //! cargo run --release -p chokepoint-benches --example sweeps -- 50 2000 30
 use std::sync::Arc;
@@ -26,12 +26,16 @@ fn main() {
             .iter()
             .filter(|c| c.sweeps > 100 || !c.converged)
             .map(|c| {
-                format!(
-                    "{}:{}{}",
-                    world.market_name(c.market),
-                    c.sweeps,
-                    if c.converged { "" } else { "!" }
-                )
+                if c.converged {
+                    format!("{}:{}", world.market_name(c.market), c.sweeps)
+                } else {
+                    format!(
+                        "{}:{}!(gap {:.1e})",
+                        world.market_name(c.market),
+                        c.sweeps,
+                        c.residual
+                    )
+                }
             })
             .collect();
         println!(

@@ -3,6 +3,7 @@
 
 use crate::error::ClearingError;
 use crate::market::{Arc, Market, Node, Routes};
+use crate::polish::Polish;
 use crate::root::{Eval, REL_QTOL, solve_increasing};
 
 /// Equilibrium (or best effort, see [`Solution::converged`]) of one market.
@@ -95,10 +96,10 @@ const DOMESTIC: usize = usize::MAX;
 
 /// The network of one solve: the market's nodes, its listed arcs followed by
 /// the routes opened so far, and the rule that may open more.
-struct Net<'a> {
-    nodes: &'a [Node],
-    arcs: &'a [Arc],
-    routes: Option<&'a Routes>,
+pub(crate) struct Net<'a> {
+    pub(crate) nodes: &'a [Node],
+    pub(crate) arcs: &'a [Arc],
+    pub(crate) routes: Option<&'a Routes>,
 }
 
 /// Whether a node can ship abroad at all (routes from it are worth opening).
@@ -135,6 +136,7 @@ pub struct Solver {
     arcs: Vec<Arc>,
     /// Routes found worth opening in the last pricing pass.
     opened: Vec<Arc>,
+    polish: Polish,
     /// Per node, the epoch it was last marked in (see `mark_neighbours`).
     mark: Vec<u64>,
     epoch: u64,
@@ -175,6 +177,7 @@ impl Solver {
             srcs: Vec::new(),
             arcs: Vec::new(),
             opened: Vec::new(),
+            polish: Polish::default(),
             mark: Vec::new(),
             epoch: 0,
             route_order: Vec::new(),
@@ -223,8 +226,14 @@ impl Solver {
         warm: Option<Solution>,
         pairs: &[(usize, usize)],
     ) -> Result<Solution, ClearingError> {
+        #[cfg(feature = "capture")]
+        let input = warm.clone();
         let mut out = warm.unwrap_or_default();
         self.run(market, &mut out, Some(pairs))?;
+        #[cfg(feature = "capture")]
+        if !out.converged {
+            crate::case::capture(market, input, pairs, out.residual);
+        }
         Ok(out)
     }
 
@@ -290,6 +299,8 @@ impl Solver {
         let mut sweeps = 0u32;
         let mut converged = false;
         let mut residual = 0.0;
+        let mut polishes = 0;
+        let mut finished = None;
         'rounds: loop {
             let net = Net {
                 nodes,
@@ -330,6 +341,28 @@ impl Solver {
             }
             if added == 0 {
                 converged = true;
+                // Settled sweeps are not enough: in degenerate markets (flat
+                // supply and demand stretches) one-node blocks can stall at
+                // prices no single block can move. Check, and if the check
+                // fails, solve the active pattern in price space and sweep on
+                // from there.
+                let net = Net {
+                    nodes,
+                    arcs,
+                    routes,
+                };
+                self.finish_solution(&net, out);
+                let gap = equilibrium_gap(&net, out);
+                if gap > VERIFY_TOL && polishes < MAX_POLISHES {
+                    let qtol = tol * total(&out.consumed);
+                    if self.polish.run(&net, out, qtol) > 0 {
+                        polishes += 1;
+                        self.recompute_balances(&net, out);
+                        converged = false;
+                        continue 'rounds;
+                    }
+                }
+                finished = Some(gap);
                 break;
             }
         }
@@ -342,12 +375,15 @@ impl Solver {
             routes,
         };
         out.sweeps = sweeps;
-        self.finish_solution(&net, out);
-        // Settled sweeps are not enough: in degenerate markets (flat supply
-        // and demand stretches) one-node blocks can stall at flows no price
-        // system supports. Only a solution whose prices pass every
-        // equilibrium condition is reported as converged.
-        let gap = equilibrium_gap(&net, out);
+        // Only a solution whose prices pass every equilibrium condition is
+        // reported as converged.
+        let gap = match finished {
+            Some(gap) => gap,
+            None => {
+                self.finish_solution(&net, out);
+                equilibrium_gap(&net, out)
+            }
+        };
         out.converged = converged && gap <= VERIFY_TOL;
         out.residual = if converged {
             residual.max(gap)
@@ -1113,6 +1149,10 @@ fn offer(market: &Net<'_>, s: &Src, p: f64) -> (f64, f64) {
 /// simulation's results care about (0.1% in the analytic tests).
 const VERIFY_TOL: f64 = 1e-5;
 
+/// Price-space polishes per solve (see `polish`): each is followed by sweeps
+/// and a pricing pass, which may move the pattern again.
+const MAX_POLISHES: u32 = 4;
+
 /// Largest violation of the equilibrium conditions, relative to the
 /// market's price scale (prices) or volume (quantities): producers on their
 /// supply curves, buyers on their demand curves, no buyer paying more than
@@ -1258,7 +1298,13 @@ fn ship(market: &Net<'_>, t: &Term, v: f64) -> (f64, f64) {
 /// Root of a non-decreasing `f` above `lo` (where f < 0): brackets it using
 /// the warm guess and a hint, widening geometrically if needed. None if the
 /// root lies beyond the range of f64.
-fn root_above(f: &impl Fn(f64) -> Eval, lo: f64, f_lo: Eval, guess: f64, hint: f64) -> Option<f64> {
+pub(crate) fn root_above(
+    f: &impl Fn(f64) -> Eval,
+    lo: f64,
+    f_lo: Eval,
+    guess: f64,
+    hint: f64,
+) -> Option<f64> {
     let mut a = lo;
     let mut fa = f_lo;
     if guess.is_finite() && guess > a {
