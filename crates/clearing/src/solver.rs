@@ -301,6 +301,7 @@ impl Solver {
         let mut residual = 0.0;
         let mut polishes = 0;
         let mut finished = None;
+        let (mut since, mut checkpoint) = (0u32, CREEP_SWEEPS);
         'rounds: loop {
             let net = Net {
                 nodes,
@@ -308,7 +309,12 @@ impl Solver {
                 routes,
             };
             self.rebuild_active_lists();
-            loop {
+            // Sweeps that creep (zigzag between blocks, or cycle at the
+            // resolution of a steep ramp) are checked after 50, 100, 200, ...
+            // sweeps as if they had settled: the check decides, and a failed
+            // one polishes (a jump to the pattern's exact solution).
+            let mut polished = false;
+            let settled = loop {
                 if sweeps >= self.max_sweeps {
                     break 'rounds;
                 }
@@ -323,9 +329,27 @@ impl Solver {
                     0.0
                 };
                 if delta <= tol * scale {
-                    break;
+                    (since, checkpoint) = (0, CREEP_SWEEPS);
+                    break true;
                 }
-            }
+                if polished {
+                    break false;
+                }
+                since += 1;
+                if since == checkpoint {
+                    // Polish, sweep once more (every solution the solver
+                    // returns or checks comes from a sweep, exporters last,
+                    // so producers sit on their curves), then check.
+                    checkpoint = checkpoint.saturating_mul(2);
+                    self.recompute_balances(&net, out);
+                    polished = self.polish.run(&net, &self.active, out, tol * scale) > 0;
+                    if polished {
+                        self.recompute_balances(&net, out);
+                    } else {
+                        break false;
+                    }
+                }
+            };
             self.recompute_balances(&net, out);
             let added = self.pricing(&net, out, tol);
             if !self.opened.is_empty() {
@@ -340,7 +364,6 @@ impl Solver {
                 self.build_topology(&net)?;
             }
             if added == 0 {
-                converged = true;
                 // Settled sweeps are not enough: in degenerate markets (flat
                 // supply and demand stretches) one-node blocks can stall at
                 // prices no single block can move. Check, and if the check
@@ -351,17 +374,23 @@ impl Solver {
                     arcs,
                     routes,
                 };
-                self.finish_solution(&net, out);
+                self.finish_solution(&net, out, tol);
                 let gap = equilibrium_gap(&net, out);
-                if gap > VERIFY_TOL && polishes < MAX_POLISHES {
-                    let qtol = tol * total(&out.consumed);
-                    if self.polish.run(&net, out, qtol) > 0 {
-                        polishes += 1;
+                if gap > VERIFY_TOL {
+                    if polishes < MAX_POLISHES && sweeps < self.max_sweeps {
+                        let qtol = tol * total(&out.consumed);
+                        if self.polish.run(&net, &self.active, out, qtol) > 0 {
+                            polishes += 1;
+                            self.recompute_balances(&net, out);
+                            continue 'rounds;
+                        }
+                    }
+                    if !settled {
                         self.recompute_balances(&net, out);
-                        converged = false;
                         continue 'rounds;
                     }
                 }
+                converged = true;
                 finished = Some(gap);
                 break;
             }
@@ -380,7 +409,7 @@ impl Solver {
         let gap = match finished {
             Some(gap) => gap,
             None => {
-                self.finish_solution(&net, out);
+                self.finish_solution(&net, out, tol);
                 equilibrium_gap(&net, out)
             }
         };
@@ -978,10 +1007,14 @@ impl Solver {
         added
     }
 
-    fn finish_solution(&mut self, market: &Net<'_>, out: &mut Solution) {
+    fn finish_solution(&mut self, market: &Net<'_>, out: &mut Solution, tol: f64) {
         let n = market.nodes.len();
         let na = market.arcs.len();
         self.recompute_balances(market, out);
+        // Exports below the sweeps' flow tolerance are rounding dust left by
+        // the blocks, not trade: a producer at capacity with dust exports
+        // sells at home only.
+        let dust = tol * total(&out.consumed);
         // Rent of fully banned exporters (cap = 0): the smallest markup that
         // makes every foreign arc unattractive. Importers with unbounded
         // willingness to pay and zero consumption (isoelastic demand, no
@@ -1049,7 +1082,7 @@ impl Solver {
         out.local_price.clear();
         out.local_price.resize(n, None);
         for i in 0..n {
-            out.local_price[i] = self.local_price(market, out, i);
+            out.local_price[i] = self.local_price(market, out, i, dust);
         }
         // A node selling all it can produce at home only is paid what its
         // buyers pay: its supply price is pinned only from below (the top
@@ -1058,7 +1091,7 @@ impl Solver {
         // already set other nodes' prices.
         for (i, node) in market.nodes.iter().enumerate() {
             if out.domestic[i] > 0.0
-                && self.exports[i] == 0.0
+                && self.exports[i] <= dust
                 && at_capacity(node, out.produced[i])
                 && let Some(p) = out.local_price[i]
             {
@@ -1072,14 +1105,15 @@ impl Solver {
         }
     }
 
-    fn local_price(&self, market: &Net<'_>, out: &Solution, i: usize) -> Option<f64> {
+    fn local_price(&self, market: &Net<'_>, out: &Solution, i: usize, dust: f64) -> Option<f64> {
         let node = &market.nodes[i];
         let mut cheapest = f64::INFINITY;
         let mut marginal_source_used = false;
         // Home supply bounds the price from above only if it could sell more
         // (or if it exports: then its supply price is already what its
         // buyers abroad pay, net, and home buyers pay the same).
-        if !node.supply.is_empty() && (self.exports[i] > 0.0 || !at_capacity(node, out.produced[i]))
+        if !node.supply.is_empty()
+            && (self.exports[i] > dust || !at_capacity(node, out.produced[i]))
         {
             cheapest = out.supply_price[i];
             marginal_source_used = out.domestic[i] > 0.0;
@@ -1151,7 +1185,11 @@ const VERIFY_TOL: f64 = 1e-5;
 
 /// Price-space polishes per solve (see `polish`): each is followed by sweeps
 /// and a pricing pass, which may move the pattern again.
-const MAX_POLISHES: u32 = 4;
+const MAX_POLISHES: u32 = 16;
+
+/// Sweeps in a row that do not settle before the solution is checked anyway
+/// (then after twice as many, and so on).
+const CREEP_SWEEPS: u32 = 50;
 
 /// Largest violation of the equilibrium conditions, relative to the
 /// market's price scale (prices) or volume (quantities): producers on their

@@ -1,6 +1,14 @@
 //! Markets captured from generated worlds (50 nations x 2000 firms) where
 //! block Gauss-Seidel settled at prices no equilibrium supports (gaps up to
-//! 13% of the price scale, or a thousand sweeps creeping at 2e-5). Each file
+//! 13% of the price scale, or a thousand sweeps creeping at 2e-5), where it
+//! settled cross-hauling (a nation importing at one price while exporting
+//! at a lower one: fixed only by moving goods around a cycle), and a cold
+//! solve whose sweeps crept for 10,000 sweeps while a polish was being
+//! developed (a polished point returned without a sweep after it left
+//! producers off their curves, selling more than their capacity), and, from
+//! 200 nations x 20000 firms, a market stalled for 30 ticks because a
+//! producer at capacity with 1.6e-13 t of exports counted as an exporter
+//! whose supply price bounds its buyers' price. Each file
 //! holds the market and the warm start the engine gave the solver (see
 //! [`Case`]); captured with the `capture` feature.
 
@@ -9,7 +17,7 @@ mod common;
 use chokepoint_clearing::{Case, Market, Solution, Solver};
 use common::check_equilibrium;
 
-const CASES: [(&str, &str); 3] = [
+const CASES: [(&str, &str); 7] = [
     (
         "stall-50n-gap1.3e-1",
         include_str!("cases/stall-50n-gap1.3e-1.txt"),
@@ -21,6 +29,19 @@ const CASES: [(&str, &str); 3] = [
     (
         "stall-50n-1031sweeps-gap1.9e-5",
         include_str!("cases/stall-50n-1031sweeps-gap1.9e-5.txt"),
+    ),
+    (
+        "crosshaul-50n-gap2.8e-2",
+        include_str!("cases/crosshaul-50n-gap2.8e-2.txt"),
+    ),
+    (
+        "crosshaul-50n-gap6.8e-3",
+        include_str!("cases/crosshaul-50n-gap6.8e-3.txt"),
+    ),
+    ("cold-50n", include_str!("cases/cold-50n.txt")),
+    (
+        "dust-200n-gap6.8e-3",
+        include_str!("cases/dust-200n-gap6.8e-3.txt"),
     ),
 ];
 
@@ -89,6 +110,16 @@ fn captured_stalls_converge_and_pass_the_independent_check() {
             panic!("{name}: {e}");
         }
         check_unopened_routes(&case, solver.arcs(), &sol, 1.5e-5);
+        // The engine splits a nation's sales among its firms by their curves:
+        // nobody may sell more than its curve's capacity.
+        for (j, node) in case.market.nodes.iter().enumerate() {
+            let cap = node.supply.capacity();
+            assert!(
+                sol.produced[j] <= cap * (1.0 + 1e-9),
+                "{name}: node {j} produces {} > capacity {cap}",
+                sol.produced[j]
+            );
+        }
     }
 }
 
