@@ -1,5 +1,7 @@
 //! Solves captured cases (see `chokepoint_clearing::Case`) and prints, per
-//! file, sweeps, whether it converged and its residual.
+//! file, sweeps, whether it converged and its residual; for unconverged ones
+//! the conditions the tests' independent checker finds broken, and with
+//! `NODE=i` (or `ARC=a`: its importer) that node's sources.
 //!
 //! cargo run --release -p chokepoint-clearing --example replay -- /tmp/cases/*.txt
 use chokepoint_clearing::{Case, Market, Solver};
