@@ -324,6 +324,13 @@ impl SupplyCurve {
         self.table.ramps.is_empty()
     }
 
+    /// The ramps added so far, in order, as `(p_lo, p_hi, q_max)` with steps
+    /// already widened (see [`effective_ramp`]): adding them to an empty
+    /// curve rebuilds this one exactly.
+    pub fn ramps(&self) -> impl Iterator<Item = (f64, f64, f64)> + '_ {
+        self.table.ramps.iter().map(|r| (r.lo, r.hi, r.q))
+    }
+
     pub fn clear(&mut self) {
         self.table.clear();
         self.dirty = false;
@@ -586,6 +593,18 @@ impl DemandCurve {
 
     pub fn is_empty(&self) -> bool {
         self.table.ramps.is_empty() && self.iso.is_empty()
+    }
+
+    /// The ramps added so far, in order, as `(p_lo, p_hi, q_max)` with steps
+    /// already widened (see [`effective_ramp`]); with [`Self::isoelastic`],
+    /// enough to rebuild this curve exactly.
+    pub fn ramps(&self) -> impl Iterator<Item = (f64, f64, f64)> + '_ {
+        self.table.ramps.iter().map(|r| (r.lo, r.hi, r.q))
+    }
+
+    /// The isoelastic segments added so far, in order, as `(q0, p0, elasticity)`.
+    pub fn isoelastic(&self) -> impl Iterator<Item = (f64, f64, f64)> + '_ {
+        self.iso.iter().map(|s| (s.q0, s.p0, s.e))
     }
 
     pub fn clear(&mut self) {

@@ -50,20 +50,63 @@
 //! [`STEP_WIDTH_REL`] (1e-6) so every block equation stays continuous. The
 //! flow tolerance ([`Solver::tolerance`], 1e-8 of volume) sits above what one
 //! ulp of price resolves on such a ramp; a tighter one made sweeps cycle at
-//! the resolution limit until `max_sweeps`. Where supply and demand are both
-//! flat, one-node blocks can stall at flows no price system supports, so a
-//! solution is reported as [`Solution::converged`] only after its prices pass
-//! every equilibrium condition (to 1e-5 of the price scale); otherwise it is
-//! still balanced, finite and non-negative, and `residual` says how far off
-//! it is. Bad numbers give a [`ClearingError`] naming the node or arc; the
-//! solver never panics and never loops forever.
+//! the resolution limit until `max_sweeps`.
+//!
+//! Such markets are nearly non-smooth, and block coordinate methods can stop
+//! at non-stationary points of non-smooth problems: where supply and demand
+//! are both flat, no one-node block can move, yet the prices the blocks
+//! picked are inconsistent (a producer at capacity keeps the bottom of its
+//! flat price range while its buyers pay more; a used route lands above its
+//! buyer's price; a nation imports at one price while exporting at a lower
+//! one). In generated worlds this left markets "settled" with gaps up to 13%
+//! of the price scale. So when sweeps settle and the pricing pass adds
+//! nothing, the solution is checked against every equilibrium condition
+//! (`equilibrium_gap`, to 1e-5 of the price scale); if it fails, a
+//! *price-space polish* solves the pattern the sweeps found exactly, and
+//! sweeps and pricing go on from there (at most 16 polishes per solve).
+//! Used routes strictly inside their quota and above their floor's ramp,
+//! from exporters whose cap does not bind, tie the buyer's price to the
+//! seller's (`p_i = (s_j + t)(1 + tau)`), and domestic sales tie
+//! `p_i = s_i`; every other route keeps its flow. A cycle of such links
+//! whose trade costs do not add up cannot all carry goods at any prices
+//! (cross-hauling): goods are first pushed around it, the cheaper way, until
+//! a link empties (a network-simplex pivot; an unused active route that
+//! lands cheaper than the path it closes enters the same way). Then, in
+//! each connected component, all prices are increasing affine functions of
+//! one root price, so one monotone root-find clears the component, and
+//! flows follow from the balances along a spanning tree (links off the tree
+//! keep their flows, exact on the consistent cycles region-priced routes
+//! make). A component whose tree flows would be negative or break a quota
+//! or cap is left alone.
+//!
+//! Sweeps that creep instead of settling (zigzagging between blocks, or
+//! cycling at the resolution of a steep ramp) are polished and checked the
+//! same way after 50, 100, 200, ... sweeps without settling; one that
+//! passes the check is converged whatever its last flow change. Every
+//! solution returned or checked comes from a sweep (exporters last, so
+//! producers sit on their curves), never straight from a polish. What is
+//! left unconverged is reported with [`Solution::converged`] false and its
+//! `residual`, and is still balanced, finite and non-negative: flat
+//! patterns where a producer at capacity, priced at the bottom of its range
+//! in a separate component, would be outbid by a buyer elsewhere (a pattern
+//! change between components that neither blocks nor the polish make), and
+//! markets that hit `max_sweeps`. (Local prices are read off the sources
+//! that could sell more; exports below the flow tolerance are rounding dust
+//! and do not make a producer at capacity such a source.) [`Case`] writes a
+//! solve's input to text for regression tests (the crate feature `capture`
+//! dumps unconverged ones).
+//! Bad numbers give a [`ClearingError`] naming the node or arc; the solver
+//! never panics and never loops forever.
 
+mod case;
 mod curve;
 mod error;
 mod market;
+mod polish;
 mod root;
 mod solver;
 
+pub use case::Case;
 pub use curve::{DemandCurve, ISO_CAP_FACTOR, STEP_WIDTH_REL, SupplyCurve, effective_ramp};
 pub use error::ClearingError;
 pub use market::{Arc, Market, Node, Routes};

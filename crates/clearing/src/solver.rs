@@ -3,6 +3,7 @@
 
 use crate::error::ClearingError;
 use crate::market::{Arc, Market, Node, Routes};
+use crate::polish::Polish;
 use crate::root::{Eval, REL_QTOL, solve_increasing};
 
 /// Equilibrium (or best effort, see [`Solution::converged`]) of one market.
@@ -95,10 +96,10 @@ const DOMESTIC: usize = usize::MAX;
 
 /// The network of one solve: the market's nodes, its listed arcs followed by
 /// the routes opened so far, and the rule that may open more.
-struct Net<'a> {
-    nodes: &'a [Node],
-    arcs: &'a [Arc],
-    routes: Option<&'a Routes>,
+pub(crate) struct Net<'a> {
+    pub(crate) nodes: &'a [Node],
+    pub(crate) arcs: &'a [Arc],
+    pub(crate) routes: Option<&'a Routes>,
 }
 
 /// Whether a node can ship abroad at all (routes from it are worth opening).
@@ -135,6 +136,7 @@ pub struct Solver {
     arcs: Vec<Arc>,
     /// Routes found worth opening in the last pricing pass.
     opened: Vec<Arc>,
+    polish: Polish,
     /// Per node, the epoch it was last marked in (see `mark_neighbours`).
     mark: Vec<u64>,
     epoch: u64,
@@ -175,6 +177,7 @@ impl Solver {
             srcs: Vec::new(),
             arcs: Vec::new(),
             opened: Vec::new(),
+            polish: Polish::default(),
             mark: Vec::new(),
             epoch: 0,
             route_order: Vec::new(),
@@ -223,8 +226,14 @@ impl Solver {
         warm: Option<Solution>,
         pairs: &[(usize, usize)],
     ) -> Result<Solution, ClearingError> {
+        #[cfg(feature = "capture")]
+        let input = warm.clone();
         let mut out = warm.unwrap_or_default();
         self.run(market, &mut out, Some(pairs))?;
+        #[cfg(feature = "capture")]
+        if !out.converged {
+            crate::case::capture(market, input, pairs, out.residual);
+        }
         Ok(out)
     }
 
@@ -290,6 +299,9 @@ impl Solver {
         let mut sweeps = 0u32;
         let mut converged = false;
         let mut residual = 0.0;
+        let mut polishes = 0;
+        let mut finished = None;
+        let (mut since, mut checkpoint) = (0u32, CREEP_SWEEPS);
         'rounds: loop {
             let net = Net {
                 nodes,
@@ -297,7 +309,12 @@ impl Solver {
                 routes,
             };
             self.rebuild_active_lists();
-            loop {
+            // Sweeps that creep (zigzag between blocks, or cycle at the
+            // resolution of a steep ramp) are checked after 50, 100, 200, ...
+            // sweeps as if they had settled: the check decides, and a failed
+            // one polishes (a jump to the pattern's exact solution).
+            let mut polished = false;
+            let settled = loop {
                 if sweeps >= self.max_sweeps {
                     break 'rounds;
                 }
@@ -312,9 +329,27 @@ impl Solver {
                     0.0
                 };
                 if delta <= tol * scale {
-                    break;
+                    (since, checkpoint) = (0, CREEP_SWEEPS);
+                    break true;
                 }
-            }
+                if polished {
+                    break false;
+                }
+                since += 1;
+                if since == checkpoint {
+                    // Polish, sweep once more (every solution the solver
+                    // returns or checks comes from a sweep, exporters last,
+                    // so producers sit on their curves), then check.
+                    checkpoint = checkpoint.saturating_mul(2);
+                    self.recompute_balances(&net, out);
+                    polished = self.polish.run(&net, &self.active, out, tol * scale) > 0;
+                    if polished {
+                        self.recompute_balances(&net, out);
+                    } else {
+                        break false;
+                    }
+                }
+            };
             self.recompute_balances(&net, out);
             let added = self.pricing(&net, out, tol);
             if !self.opened.is_empty() {
@@ -329,7 +364,34 @@ impl Solver {
                 self.build_topology(&net)?;
             }
             if added == 0 {
+                // Settled sweeps are not enough: in degenerate markets (flat
+                // supply and demand stretches) one-node blocks can stall at
+                // prices no single block can move. Check, and if the check
+                // fails, solve the active pattern in price space and sweep on
+                // from there.
+                let net = Net {
+                    nodes,
+                    arcs,
+                    routes,
+                };
+                self.finish_solution(&net, out, tol);
+                let gap = equilibrium_gap(&net, out);
+                if gap > VERIFY_TOL {
+                    if polishes < MAX_POLISHES && sweeps < self.max_sweeps {
+                        let qtol = tol * total(&out.consumed);
+                        if self.polish.run(&net, &self.active, out, qtol) > 0 {
+                            polishes += 1;
+                            self.recompute_balances(&net, out);
+                            continue 'rounds;
+                        }
+                    }
+                    if !settled {
+                        self.recompute_balances(&net, out);
+                        continue 'rounds;
+                    }
+                }
                 converged = true;
+                finished = Some(gap);
                 break;
             }
         }
@@ -342,12 +404,15 @@ impl Solver {
             routes,
         };
         out.sweeps = sweeps;
-        self.finish_solution(&net, out);
-        // Settled sweeps are not enough: in degenerate markets (flat supply
-        // and demand stretches) one-node blocks can stall at flows no price
-        // system supports. Only a solution whose prices pass every
-        // equilibrium condition is reported as converged.
-        let gap = equilibrium_gap(&net, out);
+        // Only a solution whose prices pass every equilibrium condition is
+        // reported as converged.
+        let gap = match finished {
+            Some(gap) => gap,
+            None => {
+                self.finish_solution(&net, out, tol);
+                equilibrium_gap(&net, out)
+            }
+        };
         out.converged = converged && gap <= VERIFY_TOL;
         out.residual = if converged {
             residual.max(gap)
@@ -942,10 +1007,14 @@ impl Solver {
         added
     }
 
-    fn finish_solution(&mut self, market: &Net<'_>, out: &mut Solution) {
+    fn finish_solution(&mut self, market: &Net<'_>, out: &mut Solution, tol: f64) {
         let n = market.nodes.len();
         let na = market.arcs.len();
         self.recompute_balances(market, out);
+        // Exports below the sweeps' flow tolerance are rounding dust left by
+        // the blocks, not trade: a producer at capacity with dust exports
+        // sells at home only.
+        let dust = tol * total(&out.consumed);
         // Rent of fully banned exporters (cap = 0): the smallest markup that
         // makes every foreign arc unattractive. Importers with unbounded
         // willingness to pay and zero consumption (isoelastic demand, no
@@ -1013,7 +1082,7 @@ impl Solver {
         out.local_price.clear();
         out.local_price.resize(n, None);
         for i in 0..n {
-            out.local_price[i] = self.local_price(market, out, i);
+            out.local_price[i] = self.local_price(market, out, i, dust);
         }
         // A node selling all it can produce at home only is paid what its
         // buyers pay: its supply price is pinned only from below (the top
@@ -1022,7 +1091,7 @@ impl Solver {
         // already set other nodes' prices.
         for (i, node) in market.nodes.iter().enumerate() {
             if out.domestic[i] > 0.0
-                && self.exports[i] == 0.0
+                && self.exports[i] <= dust
                 && at_capacity(node, out.produced[i])
                 && let Some(p) = out.local_price[i]
             {
@@ -1036,14 +1105,15 @@ impl Solver {
         }
     }
 
-    fn local_price(&self, market: &Net<'_>, out: &Solution, i: usize) -> Option<f64> {
+    fn local_price(&self, market: &Net<'_>, out: &Solution, i: usize, dust: f64) -> Option<f64> {
         let node = &market.nodes[i];
         let mut cheapest = f64::INFINITY;
         let mut marginal_source_used = false;
         // Home supply bounds the price from above only if it could sell more
         // (or if it exports: then its supply price is already what its
         // buyers abroad pay, net, and home buyers pay the same).
-        if !node.supply.is_empty() && (self.exports[i] > 0.0 || !at_capacity(node, out.produced[i]))
+        if !node.supply.is_empty()
+            && (self.exports[i] > dust || !at_capacity(node, out.produced[i]))
         {
             cheapest = out.supply_price[i];
             marginal_source_used = out.domestic[i] > 0.0;
@@ -1112,6 +1182,14 @@ fn offer(market: &Net<'_>, s: &Src, p: f64) -> (f64, f64) {
 /// 1e-5 (the tests check at 1.5e-5) is far below any tolerance the
 /// simulation's results care about (0.1% in the analytic tests).
 const VERIFY_TOL: f64 = 1e-5;
+
+/// Price-space polishes per solve (see `polish`): each is followed by sweeps
+/// and a pricing pass, which may move the pattern again.
+const MAX_POLISHES: u32 = 16;
+
+/// Sweeps in a row that do not settle before the solution is checked anyway
+/// (then after twice as many, and so on).
+const CREEP_SWEEPS: u32 = 50;
 
 /// Largest violation of the equilibrium conditions, relative to the
 /// market's price scale (prices) or volume (quantities): producers on their
@@ -1265,7 +1343,13 @@ fn ship(market: &Net<'_>, t: &Term, v: f64) -> (f64, f64) {
 /// Root of a non-decreasing `f` above `lo` (where f < 0): brackets it using
 /// the warm guess and a hint, widening geometrically if needed. None if the
 /// root lies beyond the range of f64.
-fn root_above(f: &impl Fn(f64) -> Eval, lo: f64, f_lo: Eval, guess: f64, hint: f64) -> Option<f64> {
+pub(crate) fn root_above(
+    f: &impl Fn(f64) -> Eval,
+    lo: f64,
+    f_lo: Eval,
+    guess: f64,
+    hint: f64,
+) -> Option<f64> {
     let mut a = lo;
     let mut fa = f_lo;
     if guess.is_finite() && guess > a {
