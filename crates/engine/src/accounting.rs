@@ -65,7 +65,7 @@ impl Books {
         &mut self,
         index: &Index,
         nations: &Query<&Treasury>,
-        firms: &Query<(&Stocks, &FirmTick)>,
+        firms: &Query<(Entity, &Firm, &Stocks, &FirmTick)>,
         piles: &Query<&Stockpile>,
     ) {
         self.budgets_usd.clear();
@@ -75,16 +75,19 @@ impl Books {
                 .iter()
                 .map(|&e| nations.get(e).map_or(0.0, |t| t.budget_usd)),
         );
+        // Walked in storage order and placed by id: the table a walk in id order gives,
+        // without a look-up per firm (firms are stored market by market).
         self.firm_stocks.clear();
+        self.firm_stocks
+            .resize(index.firms.len(), (0.0, [0.0; MAX_INPUTS_PER_STAGE]));
         self.firm_revenue_usd.clear();
-        for &e in &index.firms {
-            let (s, t) = firms
-                .get(e)
-                .map_or(((0.0, [0.0; MAX_INPUTS_PER_STAGE]), 0.0), |(s, t)| {
-                    ((s.output_t, s.inputs_t), t.revenue_usd)
-                });
-            self.firm_stocks.push(s);
-            self.firm_revenue_usd.push(t);
+        self.firm_revenue_usd.resize(index.firms.len(), 0.0);
+        for (e, f, s, t) in firms.iter() {
+            let i = f.id.index();
+            if index.firms.get(i) == Some(&e) {
+                self.firm_stocks[i] = (s.output_t, s.inputs_t);
+                self.firm_revenue_usd[i] = t.revenue_usd;
+            }
         }
         self.stockpiles_t.clear();
         for (&key, &e) in &index.stockpiles {
@@ -102,7 +105,7 @@ pub struct ClosingBooks(pub Books);
 pub fn open_books(
     index: Res<Index>,
     nations: Query<&Treasury>,
-    firms: Query<(&Stocks, &FirmTick)>,
+    firms: Query<(Entity, &Firm, &Stocks, &FirmTick)>,
     piles: Query<&Stockpile>,
     mut books: ResMut<Books>,
 ) {
@@ -119,7 +122,7 @@ pub fn close_books(
     books: Res<Books>,
     mut closing: ResMut<ClosingBooks>,
     nations: Query<&Treasury>,
-    firms: Query<(&Stocks, &FirmTick)>,
+    firms: Query<(Entity, &Firm, &Stocks, &FirmTick)>,
     piles: Query<&Stockpile>,
     markets: Query<&MarketState>,
     enforcement: Res<crate::negotiation::enforce::Enforcement>,
