@@ -175,28 +175,33 @@ pub fn check_invariants(
             return;
         }
     }
+    // Firms in storage order, reporting the violation of the lowest firm id: what a walk
+    // in id order would report, without a look-up per firm.
+    let mut first: Option<(FirmId, EngineError)> = None;
     for (firm, plant, stocks) in firms.iter() {
-        let name = || format!("firm {}", index.firm_names[firm.id.index()]);
-        if plant.capacity_t_per_tick.is_nan() || plant.capacity_t_per_tick < 0.0 {
-            fault.0 = Some(violation(
-                name(),
-                "negative or NaN capacity",
-                plant.capacity_t_per_tick,
-            ));
-            return;
+        let sane = |v: f64| v.is_finite() && v >= 0.0;
+        let capacity_ok = !(plant.capacity_t_per_tick.is_nan() || plant.capacity_t_per_tick < 0.0);
+        if capacity_ok && sane(stocks.output_t) && stocks.inputs_t.iter().all(|&v| sane(v)) {
+            continue;
         }
-        for (what, v) in std::iter::once(("output stock", stocks.output_t))
-            .chain(stocks.inputs_t.iter().map(|&v| ("input stock", v)))
-        {
-            if !v.is_finite() || v < 0.0 {
-                fault.0 = Some(violation(
-                    name(),
-                    &format!("{what} is negative or not finite"),
-                    v,
-                ));
-                return;
-            }
+        if first.as_ref().is_some_and(|(id, _)| *id < firm.id) {
+            continue;
         }
+        let name = format!("firm {}", index.firm_names[firm.id.index()]);
+        let err = if !capacity_ok {
+            violation(name, "negative or NaN capacity", plant.capacity_t_per_tick)
+        } else {
+            let (what, v) = std::iter::once(("output stock", stocks.output_t))
+                .chain(stocks.inputs_t.iter().map(|&v| ("input stock", v)))
+                .find(|&(_, v)| !sane(v))
+                .unwrap_or(("output stock", stocks.output_t));
+            violation(name, &format!("{what} is negative or not finite"), v)
+        };
+        first = Some((firm.id, err));
+    }
+    if let Some((_, err)) = first {
+        fault.0 = Some(err);
+        return;
     }
     for p in &record.production {
         for (what, v) in [
