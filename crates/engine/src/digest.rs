@@ -12,6 +12,8 @@
 
 use std::io::Write as _;
 
+use chokepoint_world::Licence;
+
 use crate::Simulation;
 use crate::components::*;
 use crate::market::MarketState;
@@ -86,7 +88,20 @@ impl Simulation {
         }
         for (&(m, x, dest), s) in policies.licences() {
             d.u(((m.0 as u64) << 40) | ((x.0 as u64) << 20) | dest.0 as u64);
-            d.debug(&s.licence);
+            // Kind and parameter as numbers: as exact as the Debug text, and a new
+            // kind of licence cannot compile without being covered here.
+            match s.licence {
+                Licence::Open => d.u(0),
+                Licence::Ban => d.u(1),
+                Licence::Quota { t_per_tick } => {
+                    d.u(2);
+                    d.f(t_per_tick);
+                }
+                Licence::Licensed { delay_ticks } => {
+                    d.u(3);
+                    d.u(u64::from(delay_ticks));
+                }
+            }
             d.u(s.opens_at_tick);
         }
         for (m, n, f) in policies.floors() {
