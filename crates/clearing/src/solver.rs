@@ -54,6 +54,21 @@ impl Solution {
         Self::default()
     }
 
+    /// What a later [`Solver::solve_from`] starts from: prices, domestic shipments,
+    /// flows and export rents. The rest (production, consumption, landed prices, tariff
+    /// and levy paid, sweeps, convergence) is output the solve recomputes before reading
+    /// it, so a warm start kept between ticks (or in a snapshot) leaves it empty.
+    pub fn warm_start(&self) -> Solution {
+        Solution {
+            supply_price: self.supply_price.clone(),
+            local_price: self.local_price.clone(),
+            domestic: self.domestic.clone(),
+            flow: self.flow.clone(),
+            export_rent: self.export_rent.clone(),
+            ..Solution::default()
+        }
+    }
+
     fn fits(&self, n: usize, a: usize) -> bool {
         self.supply_price.len() == n && self.domestic.len() == n && self.flow.len() == a
     }

@@ -123,22 +123,6 @@ pub struct MarketSnapshot {
     pub warm_arcs: Vec<(u32, u32)>,
 }
 
-/// What of a market's last solution the next solve starts from: prices, domestic
-/// shipments, flows and export rents. The rest (production, consumption, landed prices,
-/// tariff and levy revenue per arc, sweeps, convergence) is the solve's output, which
-/// `Solver::solve_from` recomputes before reading it, so it is not part of the state
-/// (and not in snapshots since run log version 4): its vectors are left empty.
-fn warm_start(w: &Solution) -> Solution {
-    Solution {
-        supply_price: w.supply_price.clone(),
-        local_price: w.local_price.clone(),
-        domestic: w.domestic.clone(),
-        flow: w.flow.clone(),
-        export_rent: w.export_rent.clone(),
-        ..Solution::default()
-    }
-}
-
 /// Why a state does not fit a world.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("the snapshot does not fit this world: {0}")]
@@ -242,7 +226,7 @@ impl Simulation {
                     supply: m.prices.supply.clone(),
                     previous: m.prices.previous.clone(),
                     expected: m.prices.expected.clone(),
-                    warm: m.warm.as_ref().map(warm_start),
+                    warm: m.warm.as_ref().map(Solution::warm_start),
                     warm_arcs: m
                         .warm_arcs
                         .iter()
@@ -558,7 +542,7 @@ fn check_fits(def: &World, fresh: &Simulation, s: &EngineState) -> Result<(), St
         }
         if let Some(w) = &m.warm {
             let na = m.warm_arcs.len();
-            // Only what the next solve starts from (see `warm_start`).
+            // Only what the next solve starts from (see `Solution::warm_start`).
             let nodes = [
                 w.supply_price.len(),
                 w.local_price.len(),
