@@ -323,6 +323,9 @@ impl Job<'_> {
         // Who produced what: each nation's output shared among its firms by their curves.
         let firms_here = &index.firms_by_market[m];
         firm_share.clear();
+        // Each firm is read once: what the write-back needs of it is kept in its
+        // outcome, finished below once the sales are split.
+        self.outcomes.clear();
         for (pos, &f) in firms_here.iter().enumerate() {
             let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
             let (cm, cs) = committed[pos];
@@ -350,6 +353,12 @@ impl Job<'_> {
                 cap_stock: (stocks.output_t - cs).max(0.0),
                 made: 0.0,
                 stock: 0.0,
+            });
+            self.outcomes.push(FirmOutcome {
+                stocks: stocks.clone(),
+                tick: FirmTick::default(),
+                nation: firm.nation,
+                capacity_t: cap,
             });
         }
         let releases_at = firm_share.len();
@@ -381,14 +390,12 @@ impl Job<'_> {
         }
         split_sales(&sol.produced, firm_share);
         // What each firm holds and did after its sales: written back as is.
-        self.outcomes.clear();
-        for (k, &f) in index.firms_by_market[m].iter().enumerate() {
-            let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
-            let n = firm.nation.index();
+        for (k, o) in self.outcomes.iter_mut().enumerate() {
+            let n = o.nation.index();
             let (cm, cs) = committed[k];
-            let contract_usd = (cm + cs) * contract_price(deliveries, delivered, firm.nation);
+            let contract_usd = (cm + cs) * contract_price(deliveries, delivered, o.nation);
             let (made, from_stock) = (firm_share[k].made + cm, firm_share[k].stock + cs);
-            let mut stocks = stocks.clone();
+            let stocks = &mut o.stocks;
             stocks.output_t -= from_stock;
             for (slot, &(_, r)) in mdef.inputs.iter().enumerate() {
                 // Rounding dust left after using up a stock is dropped: as supply it
@@ -402,8 +409,8 @@ impl Job<'_> {
                     0.0
                 };
             }
-            let cap = plant.capacity_t_per_tick;
-            let tick = FirmTick {
+            let cap = o.capacity_t;
+            o.tick = FirmTick {
                 input_limited_capacity_t: mdef
                     .inputs
                     .iter()
@@ -416,12 +423,6 @@ impl Job<'_> {
                 revenue_usd: (firm_share[k].made + firm_share[k].stock) * sol.supply_price[n]
                     + contract_usd,
             };
-            self.outcomes.push(FirmOutcome {
-                stocks,
-                tick,
-                nation: firm.nation,
-                capacity_t: cap,
-            });
         }
         self.releases_at = releases_at;
         self.stocks_at = stocks_at;
