@@ -355,51 +355,36 @@ fn restore(
                 if let Some(r) = recycler {
                     ent.insert(r);
                 }
-            } else if let Some(r) = recycler {
-                // A recycling plant financed during the run, spawned as `spawn_recycler`
-                // spawns it (it buys no inputs).
-                let id = FirmId(i as u32);
-                let market = MarketId(f.market);
-                let e = ecs
-                    .spawn((
-                        Firm {
-                            id,
-                            nation: NationId(f.nation),
-                            market,
-                        },
-                        StableId::of("firm", &f.name),
-                        plant,
-                        stocks,
-                        last,
-                        r,
-                    ))
-                    .id();
-                index.firms.push(e);
-                index.firms_by_market[market.index()].push(id);
-                index.firm_names.push(f.name.clone());
             } else {
-                // Capacity commissioned during the run, spawned as commission_capacity does.
+                // Built during the run: a recycling plant, spawned as `spawn_recycler`
+                // spawns it (it buys no inputs), or capacity commissioned, spawned as
+                // `commission_capacity` does (it buys its stage's inputs).
                 let id = FirmId(i as u32);
                 let market = MarketId(f.market);
-                let e = ecs
-                    .spawn((
-                        Firm {
-                            id,
-                            nation: NationId(f.nation),
-                            market,
-                        },
-                        StableId::of("firm", &f.name),
-                        plant,
-                        stocks,
-                        last,
-                    ))
-                    .id();
-                index.firms.push(e);
-                index.firms_by_market[market.index()].push(id);
-                for (slot, &(input, ratio)) in def.markets[market.index()].inputs.iter().enumerate()
-                {
-                    index.users_by_market[input.index()].push((id, slot, ratio));
+                let mut ent = ecs.spawn((
+                    Firm {
+                        id,
+                        nation: NationId(f.nation),
+                        market,
+                    },
+                    StableId::of("firm", &f.name),
+                    plant,
+                    stocks,
+                    last,
+                ));
+                match recycler {
+                    Some(r) => {
+                        ent.insert(r);
+                    }
+                    None => {
+                        let inputs = &def.markets[market.index()].inputs;
+                        for (slot, &(input, ratio)) in inputs.iter().enumerate() {
+                            index.users_by_market[input.index()].push((id, slot, ratio));
+                        }
+                    }
                 }
+                index.firms.push(ent.id());
+                index.firms_by_market[market.index()].push(id);
                 index.firm_names.push(f.name.clone());
             }
         }
