@@ -120,12 +120,7 @@ impl Polish {
         out: &mut Solution,
         qtol: f64,
     ) -> usize {
-        let pscale = out
-            .local_price
-            .iter()
-            .flatten()
-            .chain(&out.supply_price)
-            .fold(1.0_f64, |m, &p| m.max(p));
+        let pscale = out.price_scale();
         let (solved, pivots) = self.solve_pattern(market, active, out, qtol, pscale);
         solved + pivots
     }

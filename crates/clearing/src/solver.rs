@@ -69,6 +69,16 @@ impl Solution {
         }
     }
 
+    /// The market's price scale: the largest price in the solution, at least 1. Price
+    /// gaps are measured against it.
+    pub(crate) fn price_scale(&self) -> f64 {
+        self.local_price
+            .iter()
+            .flatten()
+            .chain(&self.supply_price)
+            .fold(1.0_f64, |m, &p| m.max(p))
+    }
+
     fn fits(&self, n: usize, a: usize) -> bool {
         self.supply_price.len() == n && self.domestic.len() == n && self.flow.len() == a
     }
@@ -1213,12 +1223,7 @@ const CREEP_SWEEPS: u32 = 50;
 /// arbitrage, no unused route that undercuts a buyer who would buy more.
 fn equilibrium_gap(market: &Net<'_>, sol: &Solution) -> f64 {
     let volume = total(&sol.consumed).max(1e-9).max(1.0);
-    let pscale = sol
-        .local_price
-        .iter()
-        .flatten()
-        .chain(&sol.supply_price)
-        .fold(1.0_f64, |m, &p| m.max(p));
+    let pscale = sol.price_scale();
     let qtol = VERIFY_TOL * volume;
     let mut worst_q = 0.0_f64;
     let mut worst_p = 0.0_f64;
