@@ -254,3 +254,38 @@ fn a_negative_stock_stops_the_run_naming_tick_and_firm() {
         other => panic!("expected an invariant violation, got {other:?}"),
     }
 }
+
+/// Firms are stored market by market, not in id order, and the invariant check walks
+/// them in storage order: when two firms hold a bad stock it must still name the one
+/// with the lower id, as a walk in id order would.
+#[test]
+fn a_bad_stock_names_the_lowest_firm_id_whatever_the_storage_order() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../worlds/critical-minerals-2026.toml");
+    let world = Arc::new(chokepoint_world::load(&path).unwrap_or_else(|e| panic!("{e}")));
+    let mut sim = Simulation::new(world.clone(), 1);
+    sim.step().unwrap();
+    // A slot no firm's stage uses: only the invariant check reads it.
+    let slot = chokepoint_world::MAX_INPUTS_PER_STAGE - 1;
+    assert!(world.markets.iter().all(|m| m.inputs.len() <= slot));
+    // Two firms whose storage order is the reverse of their id order.
+    let index = sim.ecs().resource::<Index>().clone();
+    let market_of = |id: usize| world.firms[id].market.index();
+    let (low, high) = (0..world.firms.len())
+        .flat_map(|a| (a + 1..world.firms.len()).map(move |b| (a, b)))
+        .find(|&(a, b)| market_of(b) < market_of(a))
+        .expect("firms of a later market with lower ids");
+    for id in [high, low] {
+        sim.ecs_mut()
+            .get_mut::<Stocks>(index.firms[id])
+            .unwrap()
+            .inputs_t[slot] = f64::NAN;
+    }
+    match sim.step() {
+        Err(EngineError::Invariant { entity, what, .. }) => {
+            assert_eq!(entity, format!("firm {}", world.firms[low].name));
+            assert!(what.contains("input stock"), "{what}");
+        }
+        other => panic!("expected an invariant violation, got {other:?}"),
+    }
+}
