@@ -17,6 +17,8 @@
 //!   core).
 //! - `runlog/replay_parallel_every_60`: that on the log with a snapshot every 60 ticks
 //!   (the default), two segments.
+//! - `runlog/state_digest`: one state digest (taken every logged and every replayed
+//!   tick), bundled world after 60 ticks.
 //! - `runlog/replay_to_last_tick`: `replay --to 119`, seeking from the last snapshot.
 //!
 //! Bytes per tick of the log are printed (header and snapshots listed apart).
@@ -218,6 +220,15 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The per-tick cost of a log that is not the record: the state digest, on the
+    // bundled world after 60 ticks without plugins.
+    let mut digested = Simulation::new(world.clone(), SEED);
+    for _ in 0..60 {
+        digested.step().expect("tick");
+    }
+    g.bench_function("state_digest", |b| {
+        b.iter(|| black_box(digested.state_digest()))
+    });
     g.bench_function("replay_to_last_tick", |b| {
         b.iter(|| {
             let log = chokepoint_runlog::read_log(black_box(&bytes)).unwrap();
