@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chokepoint_engine::Simulation;
 use chokepoint_world::NationId;
 
-use crate::{LogContents, ReplayError, to_engine};
+use crate::{LogContents, ReplayError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiffReport {
@@ -60,20 +60,7 @@ pub fn diff(a: &LogContents, b: &LogContents, top: usize) -> Result<DiffReport, 
     let ticks = a.ticks.len().min(b.ticks.len());
     for k in 0..ticks {
         for (sim, entry) in [(&mut sa, &a.ticks[k]), (&mut sb, &b.ticks[k])] {
-            for (n, act) in &entry.actions {
-                sim.submit(NationId(*n), to_engine(act));
-            }
-            sim.step().map_err(|e| ReplayError::Engine {
-                tick: entry.tick,
-                message: e.to_string(),
-            })?;
-            if sim.state_digest() != entry.digest {
-                return Err(ReplayError::Diverged {
-                    tick: entry.tick,
-                    expected: "the log".into(),
-                    found: "a different state".into(),
-                });
-            }
+            crate::replay::step_verified(sim, entry)?;
         }
         if first.is_none() && a.ticks[k].digest != b.ticks[k].digest {
             first = Some(a.ticks[k].tick);

@@ -190,7 +190,11 @@ fn verify_ticks(
     Ok(())
 }
 
-fn step_verified(sim: &mut Simulation, entry: &crate::TickEntry) -> Result<(), ReplayError> {
+/// Apply a logged tick's actions, step, and check the state digest against the log.
+pub(crate) fn step_verified(
+    sim: &mut Simulation,
+    entry: &crate::TickEntry,
+) -> Result<(), ReplayError> {
     for (nation, action) in &entry.actions {
         sim.submit(NationId(*nation), to_engine(action));
     }
