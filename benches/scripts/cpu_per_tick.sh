@@ -21,5 +21,7 @@ for _ in 1 2 3; do
   a1=$(cpu $PA); b1=$(cpu $PB); na1=$(ticks "$out/a.txt"); nb1=$(ticks "$out/b.txt")
   sleep 40
   a2=$(cpu $PA); b2=$(cpu $PB); na2=$(ticks "$out/a.txt"); nb2=$(ticks "$out/b.txt")
-  echo "A $(( (a2 - a1) * 1000 / hz / (na2 - na1) )) ms/tick ($((na2 - na1)) ticks)  B $(( (b2 - b1) * 1000 / hz / (nb2 - nb1) )) ms/tick ($((nb2 - nb1)) ticks)"
+  awk -v a=$((a2 - a1)) -v na=$((na2 - na1)) -v b=$((b2 - b1)) -v nb=$((nb2 - nb1)) -v hz="$hz" \
+    'BEGIN { ca = a * 1000 / hz / na; cb = b * 1000 / hz / nb;
+             printf "A %.2f ms/tick (%d ticks)  B %.2f ms/tick (%d ticks)  B/A %.3f\n", ca, na, cb, nb, cb / ca }'
 done

@@ -77,7 +77,8 @@ struct RampTable {
     /// wherever no ramp is active.
     slope: Vec<f64>,
     total: f64,
-    events: Vec<(f64, f64, i64)>,
+    /// (price, change of slope, change of active ramps, insertion order).
+    events: Vec<(f64, f64, i32, u32)>,
 }
 
 impl RampTable {
@@ -96,18 +97,22 @@ impl RampTable {
         self.slope.clear();
         self.events.clear();
         let mut total = Acc::default();
-        for r in &self.ramps {
+        for (k, r) in self.ramps.iter().enumerate() {
             let s = r.q / (r.hi - r.lo);
-            self.events.push((r.lo, s, 1));
-            self.events.push((r.hi, -s, -1));
+            let k = 2 * k as u32;
+            self.events.push((r.lo, s, 1, k));
+            self.events.push((r.hi, -s, -1, k + 1));
             total.add(r.q);
         }
         self.total = total.value();
-        // Stable sort on price; ties are merged below, so their order only
-        // affects rounding, and is fixed by insertion order (deterministic).
-        self.events.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // Sorted on price, ties in insertion order: ties are merged below, so their
+        // order only affects rounding, and is fixed (deterministic). A total order,
+        // so the unstable sort (faster on the short lists most curves have) gives
+        // exactly what a stable sort on price did.
+        self.events
+            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.3.cmp(&b.3)));
         let mut slope = Acc::default();
-        let mut count: i64 = 0;
+        let mut count: i32 = 0;
         let mut i = 0;
         while i < self.events.len() {
             let p = self.events[i].0;

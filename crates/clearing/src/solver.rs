@@ -1278,11 +1278,25 @@ fn equilibrium_gap(market: &Net<'_>, sol: &Solution) -> f64 {
     // more. The cheapest per region is the one to check. (Kept apart from
     // the solver's own route search: this check must not share its code.)
     if let Some(routes) = market.routes {
-        let mut listed: Vec<(usize, usize)> = market.arcs.iter().map(|a| (a.to, a.from)).collect();
-        listed.sort_unstable();
+        // Exporters listed into each importer, bucketed by importer (a counting
+        // sort: the arcs number thousands in large worlds, sorting them per
+        // check cost more than the rest of it).
+        let n = market.nodes.len();
+        let mut start = vec![0usize; n + 1];
+        for a in market.arcs.iter() {
+            start[a.to + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut listed_from = vec![0usize; market.arcs.len()];
+        let mut fill = start.clone();
+        for a in market.arcs.iter() {
+            listed_from[fill[a.to]] = a.from;
+            fill[a.to] += 1;
+        }
         // Exporters listed into the importer at hand, stamped with it (plus one).
-        let mut stamp = vec![0usize; market.nodes.len()];
-        let mut next = 0;
+        let mut stamp = vec![0usize; n];
         let mut by_region: Vec<Vec<(f64, usize)>> = vec![Vec::new(); routes.regions];
         for (j, node) in market.nodes.iter().enumerate() {
             if can_export(node) {
@@ -1296,11 +1310,8 @@ fn equilibrium_gap(market: &Net<'_>, sol: &Solution) -> f64 {
             let Some(p) = sol.local_price[i] else {
                 continue;
             };
-            while next < listed.len() && listed[next].0 <= i {
-                if listed[next].0 == i {
-                    stamp[listed[next].1] = i + 1;
-                }
-                next += 1;
+            for &j in &listed_from[start[i]..start[i + 1]] {
+                stamp[j] = i + 1;
             }
             if node.demand.is_empty() {
                 continue;
@@ -1458,7 +1469,9 @@ fn carry_over(market: &Market, out: &mut Solution, pairs: &[(usize, usize)], arc
             .collect();
         out.flow.truncate(k);
         if let Some(rule) = &market.routes {
-            routes.sort_unstable_by_key(|r| r.0);
+            if !routes.is_sorted_by_key(|r| r.0) {
+                routes.sort_unstable_by_key(|r| r.0);
+            }
             routes.dedup_by(|a, b| a.0 == b.0);
             for ((f, t), x) in routes {
                 arcs.push(Arc::new(f, t, rule.cost(f, t)));
