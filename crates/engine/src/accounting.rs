@@ -8,9 +8,10 @@
 //! few passes over rows the tick already produced (no allocation in steady state), so
 //! they stay on in release builds.
 //!
-//! The hook is two systems: [`open_books`] runs in [`crate::Phase::Clear`] before the
-//! markets clear (after the timeline, actions and commissioning have changed capacities
-//! and budgets), [`close_books`] in [`crate::Phase::Check`]. Everything between them is
+//! The hook is a system and a function: [`open_books`] runs in [`crate::Phase::Clear`]
+//! before the markets clear (after the timeline, actions and commissioning have changed
+//! capacities and budgets), [`close`] in [`crate::Phase::Check`] (from
+//! [`crate::systems::check_tick`], beside the invariant check). Everything between them is
 //! the market's doing, so every change must be explained by the tick record:
 //!
 //! - goods, per firm: output stock after = before - sold from stock; each input stock
@@ -112,51 +113,45 @@ pub fn open_books(
     books.take(&index, &nations, &firms, &piles);
 }
 
-/// Close the books: reconcile stocks and money with the tick's record.
-#[allow(clippy::too_many_arguments)]
-pub fn close_books(
-    def: Res<WorldDef>,
-    index: Res<Index>,
-    clock: Res<Clock>,
-    record: Res<TickRecord>,
-    books: Res<Books>,
-    mut closing: ResMut<ClosingBooks>,
-    nations: Query<&Treasury>,
-    firms: Query<(Entity, &Firm, &Stocks, &FirmTick)>,
-    piles: Query<&Stockpile>,
-    markets: Query<&MarketState>,
-    enforcement: Res<crate::negotiation::enforce::Enforcement>,
-    projects: Res<crate::investment::FirmPipeline>,
-    mut fault: ResMut<Fault>,
-) {
-    if fault.0.is_some() {
-        return;
-    }
-    let after = &mut closing.0;
-    after.take(&index, &nations, &firms, &piles);
-    after.settled_usd.clone_from(&enforcement.settled_usd);
+/// What closing the books reads besides the tick's record.
+#[derive(bevy_ecs::system::SystemParam)]
+pub struct Ledger<'w, 's> {
+    nations: Query<'w, 's, &'static Treasury>,
+    firms: Query<'w, 's, (Entity, &'static Firm, &'static Stocks, &'static FirmTick)>,
+    piles: Query<'w, 's, &'static Stockpile>,
+    markets: Query<'w, 's, &'static MarketState>,
+    enforcement: Res<'w, crate::negotiation::enforce::Enforcement>,
+    projects: Res<'w, crate::investment::FirmPipeline>,
+}
+
+/// Close the books (into `after`): reconcile stocks and money with the tick's record.
+/// Run by [`crate::systems::check_tick`], beside the invariant check.
+pub(crate) fn close(
+    world: &World,
+    index: &Index,
+    tick: u64,
+    record: &TickRecord,
+    books: &Books,
+    after: &mut Books,
+    ledger: &Ledger<'_, '_>,
+) -> Result<(), EngineError> {
+    after.take(index, &ledger.nations, &ledger.firms, &ledger.piles);
+    after
+        .settled_usd
+        .clone_from(&ledger.enforcement.settled_usd);
     after.settled_usd.resize(index.nations.len(), 0.0);
-    for p in projects.0.iter().filter(|p| p.started_tick == clock.tick) {
+    for p in ledger.projects.0.iter().filter(|p| p.started_tick == tick) {
         after.settled_usd[p.nation.index()] -= p.subsidy_usd;
     }
     after.supply_prices.resize(index.markets.len(), Vec::new());
     for (m, &e) in index.markets.iter().enumerate() {
         let dst = &mut after.supply_prices[m];
         dst.clear();
-        if let Ok(state) = markets.get(e) {
+        if let Ok(state) = ledger.markets.get(e) {
             dst.extend_from_slice(&state.prices.supply);
         }
     }
-    if let Err(e) = audit(
-        &def.0,
-        &index.firm_names,
-        clock.tick,
-        &record,
-        &books,
-        after,
-    ) {
-        fault.0 = Some(e);
-    }
+    audit(world, &index.firm_names, tick, record, books, after)
 }
 
 fn gap_too_big(gap: f64, scale: f64) -> bool {

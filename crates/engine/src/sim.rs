@@ -254,10 +254,7 @@ impl Simulation {
             (adapt_demand, record_recycling, invest, record_pipeline)
                 .chain()
                 .in_set(Phase::Adapt),
-            check_invariants.in_set(Phase::Check),
-            crate::accounting::close_books
-                .in_set(Phase::Check)
-                .after(check_invariants),
+            check_tick.in_set(Phase::Check),
             advance_clock.in_set(Phase::Advance),
         ));
         Simulation { ecs, schedule, def }

@@ -142,19 +142,13 @@ pub const ACCOUNTING_TOLERANCE: f64 = 1e-7;
 /// Accounting checks, every tick: goods balance per market (what firms sold = what
 /// consumers obtained = what flowed), prices finite and non-negative, stocks and
 /// capacities non-negative. A violation stops the run naming tick, entity and amount.
-pub fn check_invariants(
-    def: Res<WorldDef>,
-    index: Res<Index>,
-    clock: Res<Clock>,
-    record: Res<TickRecord>,
-    firms: Query<(&Firm, &Plant, &Stocks)>,
-    mut fault: ResMut<Fault>,
-) {
-    if fault.0.is_some() {
-        return;
-    }
-    let world = &def.0;
-    let tick = clock.tick;
+fn invariants(
+    world: &chokepoint_world::World,
+    index: &Index,
+    tick: u64,
+    record: &TickRecord,
+    firms: &Query<(&Firm, &Plant, &Stocks)>,
+) -> Result<(), EngineError> {
     let violation = |entity: String, what: &str, amount: f64| EngineError::Invariant {
         tick,
         entity,
@@ -163,7 +157,7 @@ pub fn check_invariants(
     };
     for p in &record.prices {
         if !p.price_usd_per_t.is_finite() || p.price_usd_per_t < 0.0 {
-            fault.0 = Some(violation(
+            return Err(violation(
                 format!(
                     "market {} in {}",
                     world.market_name(p.market),
@@ -172,7 +166,6 @@ pub fn check_invariants(
                 "price is not a finite non-negative number",
                 p.price_usd_per_t,
             ));
-            return;
         }
     }
     // Firms in storage order, reporting the violation of the lowest firm id: what a walk
@@ -200,8 +193,7 @@ pub fn check_invariants(
         first = Some((firm.id, err));
     }
     if let Some((_, err)) = first {
-        fault.0 = Some(err);
-        return;
+        return Err(err);
     }
     for p in &record.production {
         for (what, v) in [
@@ -210,12 +202,11 @@ pub fn check_invariants(
         ] {
             if !v.is_finite() || v < 0.0 {
                 let entity = format!("firm {}", index.firm_names[p.firm.index()]);
-                fault.0 = Some(violation(
+                return Err(violation(
                     entity,
                     &format!("{what} is negative or not finite"),
                     v,
                 ));
-                return;
             }
         }
     }
@@ -246,7 +237,7 @@ pub fn check_invariants(
             ("goods sold != goods shipped", sold[m] - shipped[m]),
         ] {
             if gap.is_nan() || gap.abs() > ACCOUNTING_TOLERANCE * scale {
-                fault.0 = Some(violation(
+                return Err(violation(
                     format!(
                         "market {}",
                         world.market_name(chokepoint_world::MarketId(m as u32))
@@ -254,9 +245,47 @@ pub fn check_invariants(
                     what,
                     gap,
                 ));
-                return;
             }
         }
+    }
+    Ok(())
+}
+
+/// Below this many firms the checks run one after the other: together they take less
+/// than waking a second thread costs.
+const PARALLEL_CHECKS_FROM_FIRMS: usize = 2_000;
+
+/// The end-of-tick checks: the invariants above and the books
+/// ([`crate::accounting`]). The two only read the tick's state, so in large worlds
+/// they run at once; an invariant violation is reported before a books gap, as if
+/// they ran in that order.
+#[allow(clippy::too_many_arguments)]
+pub fn check_tick(
+    def: Res<WorldDef>,
+    index: Res<Index>,
+    clock: Res<Clock>,
+    record: Res<TickRecord>,
+    books: Res<crate::accounting::Books>,
+    mut closing: ResMut<crate::accounting::ClosingBooks>,
+    firms: Query<(&Firm, &Plant, &Stocks)>,
+    ledger: crate::accounting::Ledger,
+    mut fault: ResMut<Fault>,
+) {
+    if fault.0.is_some() {
+        return;
+    }
+    let (world, tick) = (&def.0, clock.tick);
+    let (index, record, books, ledger) = (&*index, &*record, &*books, &ledger);
+    let after = &mut closing.0;
+    let check = || invariants(world, index, tick, record, &firms);
+    let mut close = || crate::accounting::close(world, index, tick, record, books, after, ledger);
+    let (checked, closed) = if index.firms.len() >= PARALLEL_CHECKS_FROM_FIRMS {
+        rayon::join(check, close)
+    } else {
+        (check(), close())
+    };
+    if let Err(err) = checked.and(closed) {
+        fault.0 = Some(err);
     }
 }
 
