@@ -210,6 +210,23 @@ struct Sides {
     totals: Vec<f64>,
     users: Vec<(f64, f64)>,
     outcomes: Vec<FirmOutcome>,
+    rows: Rows,
+}
+
+/// A market's rows of the tick record and the money it moves, made with the tally
+/// (in parallel in large worlds) so that the write-back only appends and stores.
+#[derive(Clone, Default)]
+struct Rows {
+    /// Domestic flows first, then trade in arc order.
+    flows: Vec<FlowRow>,
+    /// Per flow with tariff or levy due: (importer, USD), in flow order.
+    dues: Vec<(usize, f64)>,
+    deliveries: Vec<DeliveryRow>,
+    production: Vec<ProductionRow>,
+    /// End uses' rows, then users'.
+    consumption: Vec<ConsumptionRow>,
+    /// Per end use of the market (`Index::end_uses_by_market`): what it obtained.
+    end_uses: Vec<f64>,
 }
 
 /// Firms as clearing reads and writes them.
@@ -275,6 +292,7 @@ struct Job<'e> {
     users: Vec<(f64, f64)>,
     /// Per firm of the market: its state after the tick's sales ([`Job::tally`]).
     outcomes: Vec<FirmOutcome>,
+    rows: Rows,
 }
 
 /// A firm of a market after the market cleared: what the write-back stores.
@@ -464,6 +482,129 @@ impl Job<'_> {
                 0.0
             };
             self.users.push((obtained, wanted));
+        }
+        self.make_rows(v);
+    }
+
+    /// The market's rows of the tick record, from the solution and the tally.
+    fn make_rows(&mut self, v: &View<'_, '_, '_>) {
+        let Some(Ok(sol)) = &self.solved else {
+            return;
+        };
+        let (mid, m) = (self.mid, self.mid.index());
+        let rows = &mut self.rows;
+        let previous = &self.previous;
+        let price_at = |n: usize| sol.local_price[n].unwrap_or(previous[n]);
+
+        // Flows: domestic first, then trade, in arc order.
+        rows.flows.clear();
+        rows.dues.clear();
+        for (n, &q) in sol.domestic.iter().enumerate() {
+            if q > 0.0 {
+                rows.flows.push(FlowRow {
+                    market: mid,
+                    from: NationId(n as u32),
+                    to: NationId(n as u32),
+                    quantity_t: q,
+                    landed_usd_per_t: sol.supply_price[n],
+                    value_usd: q * sol.supply_price[n],
+                    tariff_usd: 0.0,
+                    levy_usd: 0.0,
+                });
+            }
+        }
+        for (k, a) in self.solver.arcs().iter().enumerate() {
+            if sol.flow[k] > 0.0 {
+                rows.flows.push(FlowRow {
+                    market: mid,
+                    from: NationId(a.from as u32),
+                    to: NationId(a.to as u32),
+                    quantity_t: sol.flow[k],
+                    landed_usd_per_t: sol.landed[k],
+                    value_usd: sol.flow[k] * (sol.supply_price[a.from] + a.transport_cost),
+                    tariff_usd: sol.tariff_paid[k],
+                    levy_usd: sol.levy_paid[k],
+                });
+                let due = sol.tariff_paid[k] + sol.levy_paid[k];
+                // Most routes are free trade: adding their zero would change nothing.
+                if due != 0.0 {
+                    rows.dues.push((a.to, due));
+                }
+            }
+        }
+
+        rows.deliveries.clear();
+        let mut released = self.shares[self.releases_at..self.stocks_at].iter();
+        for (d, &q) in self.deliveries.iter().zip(&self.delivered) {
+            let resold = if q > 0.0 {
+                released.next().map_or(0.0, |s| s.stock)
+            } else {
+                0.0
+            };
+            rows.deliveries.push(DeliveryRow {
+                agreement: d.agreement,
+                market: mid,
+                seller: d.seller,
+                buyer: d.buyer,
+                planned_t: d.t,
+                delivered_t: q,
+                price_usd_per_t: d.price_usd_per_t,
+                resold_usd: resold * sol.supply_price[d.buyer.index()],
+                resold_t: resold,
+                penalty_usd: d.penalty_usd,
+            });
+        }
+
+        rows.production.clear();
+        for (&f, o) in v.index.firms_by_market[m].iter().zip(&self.outcomes) {
+            rows.production.push(ProductionRow {
+                firm: f,
+                market: mid,
+                nation: o.nation,
+                capacity_t: o.capacity_t,
+                input_limited_capacity_t: o.tick.input_limited_capacity_t,
+                produced_t: o.tick.produced_t,
+                sold_from_stock_t: o.tick.sold_from_stock_t,
+            });
+        }
+
+        // Who consumed what: each nation's purchases shared among its consumers.
+        rows.consumption.clear();
+        rows.end_uses.clear();
+        for &(n, k) in &v.index.end_uses_by_market[m] {
+            let ni = n.index();
+            let end_use = &v.nations.get(v.index.nations[ni]).expect("nation entity").0;
+            let d = &end_use.demands[k];
+            let obtained = if self.totals[ni] > 0.0 {
+                end_use_quantity(d, price_at(ni)) * sol.consumed[ni] / self.totals[ni]
+            } else {
+                0.0
+            };
+            rows.end_uses.push(obtained);
+            rows.consumption.push(ConsumptionRow {
+                market: mid,
+                nation: n,
+                consumer: Consumer::EndUse {
+                    nation: n,
+                    index: k,
+                },
+                wanted_t: end_use_quantity(d, previous[ni]),
+                obtained_t: obtained,
+            });
+        }
+        for (&(g, _, _), (&(obtained, wanted), &(_, _, _, ni))) in v.index.users_by_market[m]
+            .iter()
+            .zip(self.users.iter().zip(&self.user_ramps))
+        {
+            if wanted > 0.0 || obtained > 0.0 {
+                rows.consumption.push(ConsumptionRow {
+                    market: mid,
+                    nation: NationId(ni as u32),
+                    consumer: Consumer::Firm(g),
+                    wanted_t: wanted,
+                    obtained_t: obtained,
+                });
+            }
         }
     }
 }
@@ -697,6 +838,7 @@ fn take_job<'e>(
         totals,
         users,
         outcomes,
+        rows,
     } = std::mem::take(&mut scratch.sides[m]);
     let mut state = markets.get_mut(index.markets[m]).expect("market entity");
     Job {
@@ -722,6 +864,7 @@ fn take_job<'e>(
         totals,
         users,
         outcomes,
+        rows,
     }
 }
 
@@ -971,8 +1114,6 @@ fn apply(
         problem,
         solver,
         mut warm_pairs,
-        deliveries,
-        delivered,
         committed,
         user_ramps,
         stock_orders,
@@ -980,15 +1121,14 @@ fn apply(
         solved,
         previous,
         shares: firm_share,
-        releases_at,
         stocks_at,
         totals,
         users,
         outcomes,
+        rows,
         ..
     } = job;
     let m = mid.index();
-    let n_nations = world.nations.len();
     let ClearingScratch {
         solvers,
         problems,
@@ -1033,118 +1173,31 @@ fn apply(
         }
     }
 
-    // Flows: domestic first, then trade, in arc order.
-    for n in 0..n_nations {
-        if sol.domestic[n] > 0.0 {
-            record.flows.push(FlowRow {
-                market: mid,
-                from: NationId(n as u32),
-                to: NationId(n as u32),
-                quantity_t: sol.domestic[n],
-                landed_usd_per_t: sol.supply_price[n],
-                value_usd: sol.domestic[n] * sol.supply_price[n],
-                tariff_usd: 0.0,
-                levy_usd: 0.0,
-            });
-        }
+    // Rows made by the tally; tariff and levy revenue in flow order.
+    record.flows.extend_from_slice(&rows.flows);
+    for &(to, due) in &rows.dues {
+        let (_, mut treasury) = nations.get_mut(index.nations[to]).expect("nation entity");
+        treasury.revenue_usd += due;
     }
-    for (k, a) in solver.arcs().iter().enumerate() {
-        if sol.flow[k] > 0.0 {
-            record.flows.push(FlowRow {
-                market: mid,
-                from: NationId(a.from as u32),
-                to: NationId(a.to as u32),
-                quantity_t: sol.flow[k],
-                landed_usd_per_t: sol.landed[k],
-                value_usd: sol.flow[k] * (sol.supply_price[a.from] + a.transport_cost),
-                tariff_usd: sol.tariff_paid[k],
-                levy_usd: sol.levy_paid[k],
-            });
-            let due = sol.tariff_paid[k] + sol.levy_paid[k];
-            // Most routes are free trade: adding their zero would change nothing.
-            if due != 0.0 {
-                let (_, mut treasury) =
-                    nations.get_mut(index.nations[a.to]).expect("nation entity");
-                treasury.revenue_usd += due;
-            }
-        }
-    }
-
-    let mut released = firm_share[releases_at..stocks_at].iter();
-    for (d, &q) in deliveries.iter().zip(&delivered) {
-        let resold = if q > 0.0 {
-            released.next().map_or(0.0, |s| s.stock)
-        } else {
-            0.0
-        };
-        record.deliveries.push(DeliveryRow {
-            agreement: d.agreement,
-            market: mid,
-            seller: d.seller,
-            buyer: d.buyer,
-            planned_t: d.t,
-            delivered_t: q,
-            price_usd_per_t: d.price_usd_per_t,
-            resold_usd: resold * sol.supply_price[d.buyer.index()],
-            resold_t: resold,
-            penalty_usd: d.penalty_usd,
-        });
-    }
+    record.deliveries.extend_from_slice(&rows.deliveries);
     let stock_sold: Vec<f64> = firm_share[stocks_at..].iter().map(|s| s.stock).collect();
-    let firms_here = &index.firms_by_market[m];
-    for (&f, o) in firms_here.iter().zip(&outcomes) {
+    for (&f, o) in index.firms_by_market[m].iter().zip(&outcomes) {
         let (_, _, mut stocks, mut t) = firms.get_mut(index.firms[f.index()]).expect("firm entity");
         stocks.clone_from(&o.stocks);
         *t = o.tick.clone();
-        record.production.push(ProductionRow {
-            firm: f,
-            market: mid,
-            nation: o.nation,
-            capacity_t: o.capacity_t,
-            input_limited_capacity_t: o.tick.input_limited_capacity_t,
-            produced_t: o.tick.produced_t,
-            sold_from_stock_t: o.tick.sold_from_stock_t,
-        });
     }
-
-    // Who consumed what: each nation's purchases shared among its consumers.
-    // Each nation's demand at its price, summed in one pass over the consumers.
-    for &(n, k) in &index.end_uses_by_market[m] {
-        let ni = n.index();
-        let p = sol.local_price[ni].unwrap_or(previous[ni]);
-        let (mut end_use, _) = nations.get_mut(index.nations[ni]).expect("nation entity");
-        let d = &mut end_use.demands[k];
-        let obtained = if totals[ni] > 0.0 {
-            end_use_quantity(d, p) * sol.consumed[ni] / totals[ni]
-        } else {
-            0.0
-        };
-        d.consumed_t = obtained;
-        let wanted = end_use_quantity(d, previous[ni]);
-        record.consumption.push(ConsumptionRow {
-            market: mid,
-            nation: n,
-            consumer: Consumer::EndUse {
-                nation: n,
-                index: k,
-            },
-            wanted_t: wanted,
-            obtained_t: obtained,
-        });
+    record.production.extend_from_slice(&rows.production);
+    for (&(n, k), &obtained) in index.end_uses_by_market[m].iter().zip(&rows.end_uses) {
+        let (mut end_use, _) = nations
+            .get_mut(index.nations[n.index()])
+            .expect("nation entity");
+        end_use.demands[k].consumed_t = obtained;
     }
-    for (&(g, slot, _), &(obtained, wanted)) in index.users_by_market[m].iter().zip(&users) {
-        let (firm, _, mut stocks, _) = firms.get_mut(index.firms[g.index()]).expect("firm entity");
+    for (&(g, slot, _), &(obtained, _)) in index.users_by_market[m].iter().zip(&users) {
+        let (_, _, mut stocks, _) = firms.get_mut(index.firms[g.index()]).expect("firm entity");
         stocks.inputs_t[slot] += obtained;
-        if wanted > 0.0 || obtained > 0.0 {
-            record.consumption.push(ConsumptionRow {
-                market: mid,
-                nation: firm.nation,
-                consumer: Consumer::Firm(g),
-                wanted_t: wanted,
-                obtained_t: obtained,
-            });
-        }
     }
+    record.consumption.extend_from_slice(&rows.consumption);
 
     // Stockpiles: holdings and money move with what they bought and sold.
     for (k, &(owner, order, _, buy)) in stock_orders.iter().enumerate() {
@@ -1198,6 +1251,7 @@ fn apply(
         totals,
         users,
         outcomes,
+        rows,
     };
     Ok(())
 }
