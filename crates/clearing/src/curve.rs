@@ -79,6 +79,10 @@ struct RampTable {
     total: f64,
     /// (price, change of slope, change of active ramps, insertion order).
     events: Vec<(f64, f64, i32, u32)>,
+    /// Events in insertion order, before sorting.
+    unsorted: Vec<(f64, f64, i32, u32)>,
+    /// The insertion order of the last build's sorted events (kept by `clear`).
+    order: Vec<u32>,
 }
 
 impl RampTable {
@@ -89,6 +93,7 @@ impl RampTable {
         self.slope.clear();
         self.events.clear();
         self.total = 0.0;
+        // `order` stays: the next build of the same curve starts from it.
     }
 
     fn build(&mut self, descending: bool) {
@@ -96,21 +101,37 @@ impl RampTable {
         self.val.clear();
         self.slope.clear();
         self.events.clear();
+        self.unsorted.clear();
         let mut total = Acc::default();
         for (k, r) in self.ramps.iter().enumerate() {
             let s = r.q / (r.hi - r.lo);
             let k = 2 * k as u32;
-            self.events.push((r.lo, s, 1, k));
-            self.events.push((r.hi, -s, -1, k + 1));
+            self.unsorted.push((r.lo, s, 1, k));
+            self.unsorted.push((r.hi, -s, -1, k + 1));
             total.add(r.q);
         }
         self.total = total.value();
         // Sorted on price, ties in insertion order: ties are merged below, so their
         // order only affects rounding, and is fixed (deterministic). A total order,
-        // so the unstable sort (faster on the short lists most curves have) gives
-        // exactly what a stable sort on price did.
-        self.events
-            .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.3.cmp(&b.3)));
+        // so any sort gives the same sequence. A curve is rebuilt every tick from
+        // ramps that mostly keep their order, so the last build's order is tried
+        // first and the sort runs only when it no longer holds.
+        let before = |a: &(f64, f64, i32, u32), b: &(f64, f64, i32, u32)| {
+            a.0.total_cmp(&b.0).then(a.3.cmp(&b.3))
+        };
+        if self.order.len() == self.unsorted.len() {
+            let unsorted = &self.unsorted;
+            self.events
+                .extend(self.order.iter().map(|&k| unsorted[k as usize]));
+            if !self.events.is_sorted_by(|a, b| before(a, b).is_le()) {
+                self.events.sort_unstable_by(before);
+            }
+        } else {
+            self.events.extend_from_slice(&self.unsorted);
+            self.events.sort_unstable_by(before);
+        }
+        self.order.clear();
+        self.order.extend(self.events.iter().map(|e| e.3));
         let mut slope = Acc::default();
         let mut count: i32 = 0;
         let mut i = 0;
