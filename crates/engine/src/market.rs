@@ -154,6 +154,10 @@ pub struct ClearingScratch {
     price_now: Vec<Vec<f64>>,
     /// Firms' expected price per market and nation, for planning.
     expected: Vec<Vec<f64>>,
+    /// Per market: written back this tick (its firms' outcomes in `sides` are new).
+    applied: Vec<bool>,
+    /// Per firm id: its place among its market's firms (`Index::firms_by_market`).
+    firm_pos: Vec<u32>,
 }
 
 impl ClearingScratch {
@@ -194,6 +198,8 @@ impl ClearingScratch {
             levels,
             price_now: vec![vec![0.0; nations]; markets],
             expected: vec![vec![0.0; nations]; markets],
+            applied: vec![false; markets],
+            firm_pos: Vec::new(),
         }
     }
 }
@@ -725,10 +731,7 @@ pub fn clear_markets(
         scratch.price_now[m].copy_from_slice(&state.prices.previous);
         scratch.expected[m].copy_from_slice(&state.prices.expected);
     }
-    // (Storage order: every firm gets the same value, so order cannot matter.)
-    for (_, _, _, mut t) in firms.iter_mut() {
-        *t = FirmTick::default();
-    }
+    scratch.applied.fill(false);
     // Level by level (all first stages, then their users, ...), in batches of
     // markets whose set-up does not read what another's write-back changes: set up
     // each, solve all (in parallel in large worlds), write back in id order.
@@ -789,6 +792,7 @@ pub fn clear_markets(
         }
     }
     scratch.levels = levels;
+    store_firms(&index, scratch, &mut firms);
     if let Some(err) = failed {
         fault.0 = Some(err);
     }
@@ -1134,6 +1138,7 @@ fn apply(
         problems,
         sides,
         price_now,
+        applied: scratch_applied,
         ..
     } = scratch;
     problems[m] = problem;
@@ -1181,11 +1186,8 @@ fn apply(
     }
     record.deliveries.extend_from_slice(&rows.deliveries);
     let stock_sold: Vec<f64> = firm_share[stocks_at..].iter().map(|s| s.stock).collect();
-    for (&f, o) in index.firms_by_market[m].iter().zip(&outcomes) {
-        let (_, _, mut stocks, mut t) = firms.get_mut(index.firms[f.index()]).expect("firm entity");
-        stocks.clone_from(&o.stocks);
-        *t = o.tick.clone();
-    }
+    // The market's own firms are stored after the last market (`store_firms`).
+    scratch_applied[m] = true;
     record.production.extend_from_slice(&rows.production);
     for (&(n, k), &obtained) in index.end_uses_by_market[m].iter().zip(&rows.end_uses) {
         let (mut end_use, _) = nations
@@ -1254,6 +1256,37 @@ fn apply(
         rows,
     };
     Ok(())
+}
+
+/// Store every firm's state after the tick: stocks and what it did, from its market's
+/// tally, in one walk in storage order (no look-up per firm). Deferred to the end of
+/// clearing because nothing reads a firm's own state after its market's write-back
+/// within the tick: later levels read their own firms and their users, which are
+/// further downstream. A firm whose market was not written back (the tick failed
+/// before it) keeps its stocks and shows that it did nothing.
+fn store_firms(index: &Index, scratch: &mut ClearingScratch, firms: &mut Firms<'_, '_>) {
+    let pos = &mut scratch.firm_pos;
+    pos.clear();
+    pos.resize(index.firms.len(), u32::MAX);
+    for list in &index.firms_by_market {
+        for (k, &f) in list.iter().enumerate() {
+            pos[f.index()] = k as u32;
+        }
+    }
+    for (firm, _, mut stocks, mut t) in firms.iter_mut() {
+        let m = firm.market.index();
+        let outcome = match pos.get(firm.id.index()) {
+            Some(&k) if scratch.applied[m] => scratch.sides[m].outcomes.get(k as usize),
+            _ => None,
+        };
+        match outcome {
+            Some(o) => {
+                stocks.clone_from(&o.stocks);
+                t.clone_from(&o.tick);
+            }
+            None => *t = FirmTick::default(),
+        }
+    }
 }
 
 /// A firm's (input cost per tonne of output at its nation's prices now, capacity,
