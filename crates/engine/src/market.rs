@@ -321,6 +321,10 @@ impl Job<'_> {
             self.solver
                 .solve_from(&self.problem, warm, &self.warm_pairs),
         );
+        // What the next tick's solve carries flows over by: this one's arcs.
+        self.warm_pairs.clear();
+        self.warm_pairs
+            .extend(self.solver.arcs().iter().map(|a| (a.from, a.to)));
     }
 
     /// The write-back's arithmetic that only reads the world: how each nation's
@@ -1117,7 +1121,7 @@ fn apply(
         mid,
         problem,
         solver,
-        mut warm_pairs,
+        warm_pairs,
         committed,
         user_ramps,
         stock_orders,
@@ -1143,7 +1147,6 @@ fn apply(
     } = scratch;
     problems[m] = problem;
     solvers[m] = solver;
-    let solver = &solvers[m];
     let mut state = markets.get_mut(index.markets[m]).expect("market entity");
     let sol = solved
         .expect("every job is solved before it is applied")
@@ -1240,8 +1243,6 @@ fn apply(
         });
     }
 
-    warm_pairs.clear();
-    warm_pairs.extend(solver.arcs().iter().map(|a| (a.from, a.to)));
     state.warm_arcs = warm_pairs;
     state.warm = Some(sol);
     sides[m] = Sides {
