@@ -215,6 +215,7 @@ struct Sides {
     shares: Vec<Share>,
     totals: Vec<f64>,
     users: Vec<(f64, f64)>,
+    offers: Vec<Offer>,
     outcomes: Vec<FirmOutcome>,
     rows: Rows,
 }
@@ -296,9 +297,25 @@ struct Job<'e> {
     totals: Vec<f64>,
     /// Per user of the market (`Index::users_by_market`): (obtained, wanted).
     users: Vec<(f64, f64)>,
-    /// Per firm of the market: its state after the tick's sales ([`Job::tally`]).
+    /// Per firm of the market: its offer ([`Job::set_up`]).
+    offers: Vec<Offer>,
+    /// Per firm of the market: its state after the tick's sales (begun by
+    /// [`Job::set_up`], finished by [`Job::tally`]).
     outcomes: Vec<FirmOutcome>,
     rows: Rows,
+}
+
+/// A firm's offer in its market this tick, as set up: production on a cost ramp
+/// (input costs at today's prices included, contracts' share taken off), and its
+/// stock at the bottom of its cost curve.
+#[derive(Clone, Copy)]
+struct Offer {
+    nation: usize,
+    made_lo: f64,
+    made_hi: f64,
+    made_t: f64,
+    stock_price: f64,
+    stock_t: f64,
 }
 
 /// A firm of a market after the market cleared: what the write-back stores.
@@ -335,7 +352,7 @@ impl Job<'_> {
         let Some(Ok(sol)) = &self.solved else {
             return;
         };
-        let (index, firms, nations, price_now) = (v.index, v.firms, v.nations, v.price_now);
+        let (index, nations) = (v.index, v.nations);
         let m = self.mid.index();
         let mdef = &v.world.markets[m];
         let n_nations = v.world.nations.len();
@@ -349,44 +366,25 @@ impl Job<'_> {
         );
         let firm_share = &mut self.shares;
         // Who produced what: each nation's output shared among its firms by their curves.
-        let firms_here = &index.firms_by_market[m];
         firm_share.clear();
-        // Each firm is read once: what the write-back needs of it is kept in its
-        // outcome, finished below once the sales are split.
-        self.outcomes.clear();
-        for (pos, &f) in firms_here.iter().enumerate() {
-            let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
-            let (cm, cs) = committed[pos];
-            let n = firm.nation.index();
-            let s = sol.supply_price[n];
-            let (input_cost, cap, cap_eff) =
-                capacity_and_input_cost(mdef, price_now, n, plant, stocks);
-            let made = if cap_eff - cm > 0.0 {
-                let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
-                ramp_up(s, lo + input_cost, hi + input_cost, cap_eff - cm)
+        // The firms' offers as set up; their outcomes are finished below once the
+        // sales are split.
+        for o in &self.offers {
+            let s = sol.supply_price[o.nation];
+            let made = if o.made_t > 0.0 {
+                ramp_up(s, o.made_lo, o.made_hi, o.made_t)
             } else {
                 0.0
             };
-            let from_stock = ramp_up(
-                s,
-                plant.mc_at_zero_usd_per_t,
-                plant.mc_at_zero_usd_per_t,
-                stocks.output_t - cs,
-            );
+            let from_stock = ramp_up(s, o.stock_price, o.stock_price, o.stock_t);
             firm_share.push(Share {
-                nation: n,
+                nation: o.nation,
                 want_made: made,
                 want_stock: from_stock,
-                cap_made: (cap_eff - cm).max(0.0),
-                cap_stock: (stocks.output_t - cs).max(0.0),
+                cap_made: o.made_t.max(0.0),
+                cap_stock: o.stock_t.max(0.0),
                 made: 0.0,
                 stock: 0.0,
-            });
-            self.outcomes.push(FirmOutcome {
-                stocks: stocks.clone(),
-                tick: FirmTick::default(),
-                nation: firm.nation,
-                capacity_t: cap,
             });
         }
         let releases_at = firm_share.len();
@@ -845,6 +843,7 @@ fn take_job<'e>(
         shares,
         totals,
         users,
+        offers,
         outcomes,
         rows,
     } = std::mem::take(&mut scratch.sides[m]);
@@ -871,6 +870,7 @@ fn take_job<'e>(
         stocks_at: 0,
         totals,
         users,
+        offers,
         outcomes,
         rows,
     }
@@ -934,26 +934,47 @@ impl<'e> Job<'e> {
             }
         }
 
-        // Supply: this market's firms, less what they owe under contracts.
+        // Supply: this market's firms, less what they owe under contracts. Each firm
+        // is read once: its offer and what the write-back needs of it are kept for
+        // the tally.
+        self.offers.clear();
+        self.outcomes.clear();
         for (pos, &f) in index.firms_by_market[m].iter().enumerate() {
             let (firm, plant, stocks, _) = firms.get(index.firms[f.index()]).expect("firm entity");
             let (cm, cs) = committed[pos];
             let n = firm.nation.index();
             let (input_cost, cap, cap_eff) =
                 capacity_and_input_cost(mdef, price_now, n, plant, stocks);
-            let node = &mut market.nodes[n];
-            if cap_eff - cm > 0.0 {
+            let (lo, hi) = if cap_eff - cm > 0.0 {
                 let (lo, hi) = remaining_ramp(plant, cap, cap_eff, cm);
+                (lo + input_cost, hi + input_cost)
+            } else {
+                (0.0, 0.0)
+            };
+            let offer = Offer {
+                nation: n,
+                made_lo: lo,
+                made_hi: hi,
+                made_t: cap_eff - cm,
+                stock_price: plant.mc_at_zero_usd_per_t,
+                stock_t: stocks.output_t - cs,
+            };
+            let node = &mut market.nodes[n];
+            if offer.made_t > 0.0 {
                 node.supply
-                    .add_ramp(lo + input_cost, hi + input_cost, cap_eff - cm);
+                    .add_ramp(offer.made_lo, offer.made_hi, offer.made_t);
             }
-            if stocks.output_t - cs > 0.0 {
-                node.supply.add_ramp(
-                    plant.mc_at_zero_usd_per_t,
-                    plant.mc_at_zero_usd_per_t,
-                    stocks.output_t - cs,
-                );
+            if offer.stock_t > 0.0 {
+                node.supply
+                    .add_ramp(offer.stock_price, offer.stock_price, offer.stock_t);
             }
+            self.offers.push(offer);
+            self.outcomes.push(FirmOutcome {
+                stocks: stocks.clone(),
+                tick: FirmTick::default(),
+                nation: firm.nation,
+                capacity_t: cap,
+            });
         }
 
         // Demand: end uses, then downstream firms' derived demand for this input.
@@ -1132,6 +1153,7 @@ fn apply(
         stocks_at,
         totals,
         users,
+        offers,
         outcomes,
         rows,
         ..
@@ -1253,6 +1275,7 @@ fn apply(
         shares: firm_share,
         totals,
         users,
+        offers,
         outcomes,
         rows,
     };
