@@ -83,6 +83,31 @@ struct RampTable {
     unsorted: Vec<(f64, f64, i32, u32)>,
     /// The insertion order of the last build's sorted events (kept by `clear`).
     order: Vec<u32>,
+    /// The interval the last evaluation found (see `interval`).
+    hint: Hint,
+}
+
+/// A remembered interval: a relaxed atomic rather than a `Cell` so that curves stay
+/// `Sync` (a market is solved by one thread at a time; the hint only saves a search,
+/// whatever it holds the answer is the same).
+#[derive(Debug, Default)]
+struct Hint(std::sync::atomic::AtomicUsize);
+
+impl Hint {
+    #[inline]
+    fn get(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    #[inline]
+    fn set(&self, k: usize) {
+        self.0.store(k, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Clone for Hint {
+    fn clone(&self) -> Self {
+        Hint(self.get().into())
+    }
 }
 
 impl RampTable {
@@ -178,8 +203,22 @@ impl RampTable {
     /// Index of the interval containing `p`, or None left of all breakpoints.
     #[inline]
     fn interval(&self, p: f64) -> Option<usize> {
-        let k = self.bp.partition_point(|&b| b <= p);
-        if k == 0 { None } else { Some(k - 1) }
+        // The solver evaluates a curve at prices close together (a root-find, then
+        // the checks at the root), so the last interval found is tried first.
+        let (bp, h) = (&self.bp[..], self.hint.get());
+        if let Some(&lo) = bp.get(h)
+            && lo <= p
+            && bp.get(h + 1).is_none_or(|&hi| p < hi)
+        {
+            return Some(h);
+        }
+        let k = bp.partition_point(|&b| b <= p);
+        if k == 0 {
+            None
+        } else {
+            self.hint.set(k - 1);
+            Some(k - 1)
+        }
     }
 
     /// Ascending table: (R(p), R'(p)).
