@@ -289,3 +289,42 @@ fn a_bad_stock_names_the_lowest_firm_id_whatever_the_storage_order() {
         other => panic!("expected an invariant violation, got {other:?}"),
     }
 }
+
+/// From 2,000 firms the invariant check and the books run at once; a state both reject
+/// must still be reported as the invariant check names it (it ran first when they ran
+/// one after the other).
+#[test]
+fn with_the_checks_in_parallel_an_invariant_violation_is_reported_before_the_books() {
+    let nations = 30;
+    let text = world_text(&Spec {
+        nations,
+        stages: 2,
+        ratios: vec![1.0, 1.5],
+        firms: (0..2_100)
+            .map(|i| FirmSpec {
+                nation: i % nations,
+                stage: i % 2,
+                capacity: 100.0 + (i % 7) as f64,
+                mc0: 10.0 + (i % 11) as f64,
+                span: 50.0,
+                stock: 1.0,
+            })
+            .collect(),
+        demand: (0..nations).map(|n| (n, 5_000.0, 0.5)).collect(),
+        trade_cost: 5.0,
+        bans: vec![],
+        tariffs: vec![],
+    });
+    let world = load(&text);
+    let mut sim = Simulation::new(world.clone(), 1);
+    sim.step().unwrap();
+    let e = sim.ecs().resource::<Index>().firms[1_234];
+    sim.ecs_mut().get_mut::<Stocks>(e).unwrap().output_t = -5.0;
+    match sim.step() {
+        Err(EngineError::Invariant { entity, what, .. }) => {
+            assert_eq!(entity, format!("firm {}", world.firms[1_234].name));
+            assert_eq!(what, "output stock is negative or not finite");
+        }
+        other => panic!("expected an invariant violation, got {other:?}"),
+    }
+}
