@@ -555,8 +555,9 @@ mod tests {
         }
     }
 
-    /// Large worlds solve each level's markets in parallel: the state after every
-    /// tick must be bit-identical whatever the number of threads.
+    /// Large worlds solve each level's markets in parallel, and make their rows of the
+    /// tick record there: the state and the record after every tick must be
+    /// bit-identical whatever the number of threads.
     #[test]
     fn parallel_clearing_does_not_depend_on_threads() {
         let world = Arc::new(generated_world(30, 600, 6, 3, 7));
@@ -570,8 +571,8 @@ mod tests {
                 let mut sim = Simulation::new(world.clone(), 3);
                 (0..6)
                     .map(|_| {
-                        sim.step().expect("tick");
-                        sim.state_digest()
+                        let record = format!("{:?}", sim.step().expect("tick"));
+                        (sim.state_digest(), record)
                     })
                     .collect::<Vec<_>>()
             })
