@@ -5,8 +5,8 @@
 //! inputs it never bought, a tariff counted twice, a stockpile paid at one price and
 //! booked at another) leaves every single row plausible; it shows only when stocks and
 //! money before and after the tick are reconciled with the tick's rows. The checks are a
-//! few passes over rows the tick already produced (no allocation in steady state), so
-//! they stay on in release builds.
+//! few passes over rows the tick already produced (beside the invariant check, from
+//! 2,000 firms), so they stay on in release builds.
 //!
 //! The hook is a system and a function: [`open_books`] runs in [`crate::Phase::Clear`]
 //! before the markets clear (after the timeline, actions and commissioning have changed
