@@ -1125,6 +1125,9 @@ impl<'e> Job<'e> {
     }
 }
 
+/// Write a solved and tallied market back, in id order within its batch: its prices,
+/// its rows (made by the tally), tariff revenue, end uses' consumption, users' inputs
+/// and stockpiles. Its own firms are stored later, by [`store_firms`].
 #[allow(clippy::too_many_arguments)]
 fn apply(
     world: &chokepoint_world::World,
