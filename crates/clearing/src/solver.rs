@@ -327,6 +327,7 @@ impl Solver {
         let mut polishes = 0;
         let mut finished = None;
         let (mut since, mut checkpoint) = (0u32, CREEP_SWEEPS);
+        let mut idle = IdlePricing::default();
         'rounds: loop {
             let net = Net {
                 nodes,
@@ -339,6 +340,7 @@ impl Solver {
             // sweeps as if they had settled: the check decides, and a failed
             // one polishes (a jump to the pattern's exact solution).
             let mut polished = false;
+            let first = sweeps;
             let settled = loop {
                 if sweeps >= self.max_sweeps {
                     break 'rounds;
@@ -388,7 +390,19 @@ impl Solver {
                 };
                 self.build_topology(&net)?;
             }
-            if added == 0 {
+            // Pricing can creep too. A route from a producer at capacity,
+            // priced at the bottom of its flat range, lands below its buyer's
+            // marginal source, so the pass activates it; the sweeps give it
+            // nothing (the producer has nothing left to sell), and while it
+            // is active its own landed price is the buyer's marginal one, so
+            // the next pass finds it unprofitable and drops it, and the one
+            // after adds it again. Every round then settles in one sweep and
+            // adds arcs, and the check below never ran (two markets at 200
+            // nations crept to 10,000 sweeps so). After 50, 100, 200, ...
+            // such rounds the state is checked, and polished, as if pricing
+            // had added nothing.
+            let idling = idle.after_round(settled && sweeps - first == 1, added);
+            if added == 0 || idling {
                 // Settled sweeps are not enough: in degenerate markets (flat
                 // supply and demand stretches) one-node blocks can stall at
                 // prices no single block can move. Check, and if the check
@@ -1212,9 +1226,45 @@ const VERIFY_TOL: f64 = 1e-5;
 /// and a pricing pass, which may move the pattern again.
 const MAX_POLISHES: u32 = 16;
 
-/// Sweeps in a row that do not settle before the solution is checked anyway
-/// (then after twice as many, and so on).
+/// Sweeps in a row that do not settle (or rounds in a row that settle in
+/// one sweep while pricing keeps adding arcs) before the solution is checked
+/// anyway (then after twice as many, and so on).
 const CREEP_SWEEPS: u32 = 50;
+
+/// Counts rounds in a row that settled in their first sweep: whatever the
+/// pricing pass (or a polish) before them changed, the sweeps moved no flow
+/// beyond the tolerance (see `run_on`).
+struct IdlePricing {
+    rounds: u32,
+    checkpoint: u32,
+}
+
+impl Default for IdlePricing {
+    fn default() -> Self {
+        Self {
+            rounds: 0,
+            checkpoint: CREEP_SWEEPS,
+        }
+    }
+}
+
+impl IdlePricing {
+    /// Records a round (`at_once`: it settled in its first sweep) whose
+    /// pricing pass added `added` arcs; true when the state is due a check
+    /// (after 50, 100, 200, ... such rounds in a row).
+    fn after_round(&mut self, at_once: bool, added: usize) -> bool {
+        self.rounds = if at_once {
+            self.rounds.saturating_add(1)
+        } else {
+            0
+        };
+        let due = added > 0 && self.rounds >= self.checkpoint;
+        if due {
+            self.checkpoint = self.checkpoint.saturating_mul(2);
+        }
+        due
+    }
+}
 
 /// Largest violation of the equilibrium conditions, relative to the
 /// market's price scale (prices) or volume (quantities): producers on their

@@ -8,7 +8,10 @@
 //! producers off their curves, selling more than their capacity), and, from
 //! 200 nations x 20000 firms, a market stalled for 30 ticks because a
 //! producer at capacity with 1.6e-13 t of exports counted as an exporter
-//! whose supply price bounds its buyers' price. Each file
+//! whose supply price bounds its buyers' price, and a market whose every
+//! round settled in one sweep while the pricing pass toggled the same
+//! unused arcs on and off, so neither the check nor the polish ever ran
+//! and it crept to the sweep cap (10,000 sweeps). Each file
 //! holds the market and the warm start the engine gave the solver (see
 //! [`Case`]); captured with the `capture` feature.
 
@@ -17,7 +20,7 @@ mod common;
 use chokepoint_clearing::{Case, Market, Solution, Solver};
 use common::check_equilibrium;
 
-const CASES: [(&str, &str); 7] = [
+const CASES: [(&str, &str); 8] = [
     (
         "stall-50n-gap1.3e-1",
         include_str!("cases/stall-50n-gap1.3e-1.txt"),
@@ -42,6 +45,10 @@ const CASES: [(&str, &str); 7] = [
     (
         "dust-200n-gap6.8e-3",
         include_str!("cases/dust-200n-gap6.8e-3.txt"),
+    ),
+    (
+        "creep-200n-10000sweeps",
+        include_str!("cases/creep-200n-10000sweeps.txt"),
     ),
 ];
 
@@ -121,6 +128,20 @@ fn captured_stalls_converge_and_pass_the_independent_check() {
             );
         }
     }
+}
+
+#[test]
+fn a_pricing_pass_that_toggles_arcs_is_checked_long_before_the_sweep_cap() {
+    let case = Case::parse(include_str!("cases/creep-200n-10000sweeps.txt")).expect("parses");
+    let mut solver = Solver::new();
+    let sol = solve(&case, &mut solver);
+    assert!(sol.converged, "residual {:.2e}", sol.residual);
+    assert!(
+        sol.sweeps <= 200,
+        "{} sweeps (the cap is {})",
+        sol.sweeps,
+        solver.max_sweeps
+    );
 }
 
 #[test]
