@@ -82,7 +82,16 @@
 //! Sweeps that creep instead of settling (zigzagging between blocks, or
 //! cycling at the resolution of a steep ramp) are polished and checked the
 //! same way after 50, 100, 200, ... sweeps without settling; one that
-//! passes the check is converged whatever its last flow change. Every
+//! passes the check is converged whatever its last flow change. Rounds
+//! that settle in one sweep while the pricing pass keeps adding arcs the
+//! sweeps give nothing are checked every 50 such rounds: a route from a
+//! producer at capacity, priced at the bottom of its flat range, undercuts
+//! its buyer's marginal source while inactive and is that source while
+//! active, so the pass added and dropped it in turn and never reached the
+//! check. A failed check is redone once with local prices read anew, after
+//! producers at capacity selling at home only were raised to their buyers'
+//! price (read before, a buyer kept the cheap route of such a producer at
+//! its old price). Every
 //! solution returned or checked comes from a sweep (exporters last, so
 //! producers sit on their curves), never straight from a polish. What is
 //! left unconverged is reported with [`Solution::converged`] false and its

@@ -8,7 +8,13 @@
 //! producers off their curves, selling more than their capacity), and, from
 //! 200 nations x 20000 firms, a market stalled for 30 ticks because a
 //! producer at capacity with 1.6e-13 t of exports counted as an exporter
-//! whose supply price bounds its buyers' price. Each file
+//! whose supply price bounds its buyers' price, and a market whose every
+//! round settled in one sweep while the pricing pass toggled the same
+//! unused arcs on and off, so neither the check nor the polish ever ran
+//! and it crept to the sweep cap (10,000 sweeps), and two whose check
+//! failed on local prices read before producers at capacity selling at
+//! home only were raised to their buyers' price (one of them also crept to
+//! the cap). Each file
 //! holds the market and the warm start the engine gave the solver (see
 //! [`Case`]); captured with the `capture` feature.
 
@@ -17,7 +23,7 @@ mod common;
 use chokepoint_clearing::{Case, Market, Solution, Solver};
 use common::check_equilibrium;
 
-const CASES: [(&str, &str); 7] = [
+const CASES: [(&str, &str); 10] = [
     (
         "stall-50n-gap1.3e-1",
         include_str!("cases/stall-50n-gap1.3e-1.txt"),
@@ -42,6 +48,18 @@ const CASES: [(&str, &str); 7] = [
     (
         "dust-200n-gap6.8e-3",
         include_str!("cases/dust-200n-gap6.8e-3.txt"),
+    ),
+    (
+        "creep-200n-10000sweeps",
+        include_str!("cases/creep-200n-10000sweeps.txt"),
+    ),
+    (
+        "stale-200n-10000sweeps",
+        include_str!("cases/stale-200n-10000sweeps.txt"),
+    ),
+    (
+        "stale-200n-gap8.1e-3",
+        include_str!("cases/stale-200n-gap8.1e-3.txt"),
     ),
 ];
 
@@ -120,6 +138,25 @@ fn captured_stalls_converge_and_pass_the_independent_check() {
                 sol.produced[j]
             );
         }
+    }
+}
+
+#[test]
+fn markets_that_crept_to_the_sweep_cap_converge_long_before_it() {
+    for text in [
+        include_str!("cases/creep-200n-10000sweeps.txt"),
+        include_str!("cases/stale-200n-10000sweeps.txt"),
+    ] {
+        let case = Case::parse(text).expect("parses");
+        let mut solver = Solver::new();
+        let sol = solve(&case, &mut solver);
+        assert!(sol.converged, "residual {:.2e}", sol.residual);
+        assert!(
+            sol.sweeps <= 200,
+            "{} sweeps (the cap is {})",
+            sol.sweeps,
+            solver.max_sweeps
+        );
     }
 }
 
