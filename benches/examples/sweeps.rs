@@ -1,6 +1,7 @@
 //! Which markets need many sweeps: steps a generated world and prints, per tick, the
-//! markets whose solve used more than 100 sweeps or did not converge (with the
-//! equilibrium gap left), and the state digest (to compare two builds bit for bit).
+//! markets whose solve used more than 100 sweeps or did not converge (with the solver's
+//! residual: for an unconverged market its last sweep's flow change, not its equilibrium
+//! gap), and the state digest (to compare two builds bit for bit).
 //!
 //! cargo run --release -p chokepoint-benches --example sweeps -- 50 2000 30
 use std::sync::Arc;
@@ -31,7 +32,7 @@ fn main() {
                     format!("{}:{}", world.market_name(c.market), c.sweeps)
                 } else {
                     format!(
-                        "{}:{}!(gap {:.1e})",
+                        "{}:{}!(residual {:.1e})",
                         world.market_name(c.market),
                         c.sweeps,
                         c.residual

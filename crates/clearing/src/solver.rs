@@ -45,7 +45,10 @@ pub struct Solution {
     /// Gauss-Seidel sweeps used (over all active-set rounds).
     pub sweeps: u32,
     pub converged: bool,
-    /// Largest flow change in the last sweep, relative to total consumption.
+    /// Largest flow change in the last sweep, relative to total consumption; for a
+    /// converged solution, raised to its equilibrium gap if that is larger. (An
+    /// unconverged solution's residual says nothing of its gap: a market that creeps
+    /// can end with a tiny flow change far from equilibrium.)
     pub residual: f64,
 }
 
