@@ -27,7 +27,6 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use chokepoint_benches::{bundled_world, bundled_world_path};
@@ -43,26 +42,11 @@ const SNAPSHOT_EVERY: u64 = 12;
 
 /// Build the bundled strategies (release) and return the directory holding them.
 fn build_agents() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let mut cmd = Command::new(cargo);
-    cmd.current_dir(&workspace)
-        .args(["build", "--release", "--quiet", "--message-format=json"]);
-    for a in [
-        "passive",
-        "producer",
-        "china-controls",
-        "us-coalition",
-        "hedging-ally",
-    ] {
-        cmd.args(["-p", a]);
-    }
-    let out = cmd.output().expect("run cargo build");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = chokepoint_test_support::cargo_build_agents(&[
+        "--release",
+        "--quiet",
+        "--message-format=json",
+    ]);
     let file = libloading::library_filename("passive")
         .to_string_lossy()
         .into_owned();

@@ -6,28 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 fn bin() -> Command {
-    static AGENTS: std::sync::Once = std::sync::Once::new();
-    AGENTS.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let mut build = Command::new(cargo);
-        build.current_dir(root).args(["build", "--quiet"]);
-        for a in [
-            "passive",
-            "producer",
-            "china-controls",
-            "us-coalition",
-            "hedging-ally",
-        ] {
-            build.args(["-p", a]);
-        }
-        let out = build.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "building the bundled agents failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
+    chokepoint_test_support::build_bundled_agents();
     let mut c = Command::new(env!("CARGO_BIN_EXE_chokepoint"));
     c.env("RUST_LOG", "error");
     c

@@ -7,29 +7,7 @@ use std::process::Command;
 /// The binary, with the bundled strategies built beside it (`cargo test` builds no
 /// cdylibs; the bundled world binds its nations to them).
 fn bin() -> Command {
-    static AGENTS: std::sync::Once = std::sync::Once::new();
-    AGENTS.call_once(|| {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let agents = [
-            "passive",
-            "producer",
-            "china-controls",
-            "us-coalition",
-            "hedging-ally",
-        ];
-        let mut build = Command::new(cargo);
-        build.current_dir(root).args(["build", "--quiet"]);
-        for a in agents {
-            build.args(["-p", a]);
-        }
-        let out = build.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "building the bundled agents failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    });
+    chokepoint_test_support::build_bundled_agents();
     Command::new(env!("CARGO_BIN_EXE_chokepoint"))
 }
 

@@ -9,13 +9,7 @@ use std::sync::Arc;
 use chokepoint_engine::Simulation;
 use chokepoint_host::{Host, OnPluginError, Plugin, SearchPath};
 
-const SEEDS: [&str; 5] = [
-    "passive",
-    "producer",
-    "china-controls",
-    "us-coalition",
-    "hedging-ally",
-];
+use chokepoint_test_support::BUNDLED_AGENTS as SEEDS;
 
 #[test]
 fn each_seed_plugin_loads_from_its_shared_library_with_the_current_abi() {
