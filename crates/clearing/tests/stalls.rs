@@ -21,7 +21,7 @@
 mod common;
 
 use chokepoint_clearing::{Case, Market, Solution, Solver};
-use common::check_equilibrium;
+use common::{check_equilibrium, price_scale};
 
 const CASES: [(&str, &str); 10] = [
     (
@@ -69,6 +69,18 @@ fn solve(case: &Case, solver: &mut Solver) -> Solution {
         .expect("solves")
 }
 
+/// A captured case by name, parsed, and a fresh solver's solution of it.
+fn solve_case(name: &str) -> (Case, Solver, Solution) {
+    let (_, text) = CASES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no captured case {name}"));
+    let case = Case::parse(text).expect("parses");
+    let mut solver = Solver::new();
+    let sol = solve(&case, &mut solver);
+    (case, solver, sol)
+}
+
 /// Routes the rule did not open carry nothing: none may land below a
 /// buyer's price where the buyer would buy more.
 fn check_unopened_routes(case: &Case, arcs: &[chokepoint_clearing::Arc], sol: &Solution, tol: f64) {
@@ -77,12 +89,7 @@ fn check_unopened_routes(case: &Case, arcs: &[chokepoint_clearing::Arc], sol: &S
     };
     let n = case.market.nodes.len();
     let volume: f64 = sol.consumed.iter().sum::<f64>().max(1.0);
-    let pscale = sol
-        .local_price
-        .iter()
-        .flatten()
-        .chain(&sol.supply_price)
-        .fold(1.0_f64, |m, &p| m.max(p));
+    let pscale = price_scale(sol);
     for i in 0..n {
         let Some(p) = sol.local_price[i] else {
             continue;
@@ -109,10 +116,8 @@ fn check_unopened_routes(case: &Case, arcs: &[chokepoint_clearing::Arc], sol: &S
 
 #[test]
 fn captured_stalls_converge_and_pass_the_independent_check() {
-    for (name, text) in CASES {
-        let case = Case::parse(text).expect("parses");
-        let mut solver = Solver::new();
-        let sol = solve(&case, &mut solver);
+    for (name, _) in CASES {
+        let (case, solver, sol) = solve_case(name);
         assert!(
             sol.converged,
             "{name}: not converged, residual {:.2e} after {} sweeps",
@@ -143,17 +148,12 @@ fn captured_stalls_converge_and_pass_the_independent_check() {
 
 #[test]
 fn markets_that_crept_to_the_sweep_cap_converge_long_before_it() {
-    for text in [
-        include_str!("cases/creep-200n-10000sweeps.txt"),
-        include_str!("cases/stale-200n-10000sweeps.txt"),
-    ] {
-        let case = Case::parse(text).expect("parses");
-        let mut solver = Solver::new();
-        let sol = solve(&case, &mut solver);
-        assert!(sol.converged, "residual {:.2e}", sol.residual);
+    for name in ["creep-200n-10000sweeps", "stale-200n-10000sweeps"] {
+        let (_, solver, sol) = solve_case(name);
+        assert!(sol.converged, "{name}: residual {:.2e}", sol.residual);
         assert!(
             sol.sweeps <= 200,
-            "{} sweeps (the cap is {})",
+            "{name}: {} sweeps (the cap is {})",
             sol.sweeps,
             solver.max_sweeps
         );

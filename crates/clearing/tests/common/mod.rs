@@ -95,6 +95,16 @@ pub fn check_sanity(market: &Market, sol: &Solution) -> Result<(), String> {
     }
 }
 
+/// The scale price tolerances are relative to: the highest local or supply price
+/// (at least 1). The tests' own, kept apart from the solver's on purpose.
+pub fn price_scale(sol: &Solution) -> f64 {
+    sol.local_price
+        .iter()
+        .flatten()
+        .chain(&sol.supply_price)
+        .fold(1.0_f64, |m, &p| m.max(p))
+}
+
 /// Checks every Takayama-Judge equilibrium condition, goods balance and
 /// output sanity. `tol` is relative: prices are compared against the
 /// market's price scale, quantities against its volume. Returns all
@@ -106,12 +116,7 @@ pub fn check_equilibrium(market: &Market, sol: &Solution, tol: f64) -> Result<()
 
     let volume: f64 = sol.consumed.iter().sum::<f64>().max(1e-9);
     let qtol = tol * volume.max(1.0);
-    let pscale = sol
-        .local_price
-        .iter()
-        .flatten()
-        .chain(&sol.supply_price)
-        .fold(1.0_f64, |m, &p| m.max(p));
+    let pscale = price_scale(sol);
     let ptol = tol * pscale;
 
     for (i, node) in market.nodes.iter().enumerate() {
