@@ -6,7 +6,7 @@
 //! booked at another) leaves every single row plausible; it shows only when stocks and
 //! money before and after the tick are reconciled with the tick's rows. The checks are a
 //! few passes over rows the tick already produced (beside the invariant check, from
-//! 2,000 firms), so they stay on in release builds.
+//! 10,000 firms), so they stay on in release builds.
 //!
 //! The hook is a system and a function: [`open_books`] runs in [`crate::Phase::Clear`]
 //! before the markets clear (after the timeline, actions and commissioning have changed
