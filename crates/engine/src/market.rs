@@ -1292,12 +1292,16 @@ fn apply(
 /// further downstream. A firm whose market was not written back (the tick failed
 /// before it) keeps its stocks and shows that it did nothing.
 fn store_firms(index: &Index, scratch: &mut ClearingScratch, firms: &mut Firms<'_, '_>) {
+    // Firms are only ever appended to their market's list, so places change only
+    // when firms were added.
     let pos = &mut scratch.firm_pos;
-    pos.clear();
-    pos.resize(index.firms.len(), u32::MAX);
-    for list in &index.firms_by_market {
-        for (k, &f) in list.iter().enumerate() {
-            pos[f.index()] = k as u32;
+    if pos.len() != index.firms.len() {
+        pos.clear();
+        pos.resize(index.firms.len(), u32::MAX);
+        for list in &index.firms_by_market {
+            for (k, &f) in list.iter().enumerate() {
+                pos[f.index()] = k as u32;
+            }
         }
     }
     for (firm, _, mut stocks, mut t) in firms.iter_mut() {
